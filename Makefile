@@ -1,0 +1,30 @@
+# The README's two commands. Both do all the set-up first (scripts/setup).
+.PHONY: run test lint fmt ci
+
+PY := .venv/bin/python
+HOST := 127.0.0.1
+PORT ?= 8000
+
+# Development mode: a local SQLite database under var/ unless DATABASE_URL says otherwise.
+export DJANGO_DEBUG ?= 1
+
+run:
+	@scripts/setup run
+	@$(PY) manage.py load_demo
+	@$(PY) manage.py runserver $(HOST):$(PORT)
+
+test:
+	@scripts/setup test
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+lint:
+	@scripts/setup test
+	@.venv/bin/ruff check .
+	@.venv/bin/ruff format --check .
+
+fmt:
+	@.venv/bin/ruff format .
+	@.venv/bin/ruff check --fix .
+
+ci:
+	@.ci/run

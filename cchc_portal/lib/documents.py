@@ -1,0 +1,161 @@
+"""Official documents as PDF (NĐ 30/2020): the renderer shared by plans and reports.
+
+`render_pdf` turns an HTML document laid out with templates/documents/nd30.* into PDF bytes
+and reports where the signature areas ended up, so that the signatures (documents/signing.py)
+can be placed on them. `pdf_font_names` lists the fonts a PDF uses (NĐ 30 allows one font).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Box:
+    """A rectangle on a PDF page: page index from 0, PDF points, origin at the bottom left."""
+
+    page: int
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+
+    @property
+    def width(self) -> float:
+        return self.x2 - self.x1
+
+    @property
+    def height(self) -> float:
+        return self.y2 - self.y1
+
+
+@dataclass
+class RenderedPdf:
+    pdf: bytes
+    # Named signature areas: "person" (between the signer's title and name) and
+    # "organisation" (the seal, overlapping the left third of the person's signature).
+    boxes: dict[str, Box] = field(default_factory=dict)
+    page_count: int = 0
+
+
+# The signature areas as templates/documents/nd30.css sizes them, in mm (width, height). The
+# rectangle normally comes from WeasyPrint's anchor; the size is needed only if an anchor is a
+# bare top-left point (as WeasyPrint documents it), and the tests check the two agree.
+SIGNATURE_AREAS_MM: dict[str, tuple[float, float]] = {"person": (60.0, 24.0), "organisation": (30.0, 30.0)}
+PT_PER_PX = 0.75  # CSS: 96 px = 72 pt = 1 inch
+PT_PER_MM = 72 / 25.4
+
+
+def anchor_box(
+    page_index: int, page_height_px: float, anchor: tuple[float, ...], size_mm: tuple[float, float]
+) -> Box:
+    """A WeasyPrint anchor (CSS px from the page's top left: (x1, y1, x2, y2), or just (x, y))
+    as a Box in PDF points from the page's bottom left."""
+    if len(anchor) >= 4:
+        left, top, right, bottom = anchor[:4]
+        x1, x2 = left * PT_PER_PX, right * PT_PER_PX
+    else:
+        left, top = anchor[:2]
+        x1 = left * PT_PER_PX
+        x2 = x1 + size_mm[0] * PT_PER_MM
+        bottom = top + size_mm[1] * PT_PER_MM / PT_PER_PX
+    y1 = (page_height_px - bottom) * PT_PER_PX
+    y2 = (page_height_px - top) * PT_PER_PX
+    return Box(page_index, round(x1, 3), round(y1, 3), round(x2, 3), round(y2, 3))
+
+
+# Collective bodies whose name is followed by the place: "ỦY BAN NHÂN DÂN" / "PHƯỜNG TÂN THẠNH".
+COLLECTIVE_BODIES = ("ỦY BAN NHÂN DÂN", "UỶ BAN NHÂN DÂN", "HỘI ĐỒNG NHÂN DÂN")
+
+
+def organ_lines(name: str) -> list[str]:
+    """An issuing body's name as the header prints it (PL I II.2.b: a long name may wrap):
+    "ỦY BAN NHÂN DÂN PHƯỜNG TÂN THẠNH" → ["ỦY BAN NHÂN DÂN", "PHƯỜNG TÂN THẠNH"], as official
+    documents break it, rather than wherever the column happens to end."""
+    name = " ".join(name.split())
+    for body in COLLECTIVE_BODIES:
+        if name.upper().startswith(body + " "):
+            return [name[: len(body)], name[len(body) + 1 :]]
+    return [name] if name else []
+
+
+def render_pdf(html: str, *, base_url: str | None = None) -> RenderedPdf:
+    """Lay out `html` with WeasyPrint; find the signature areas.
+
+    The areas are the elements with id="sig-person" and id="sig-organisation": each becomes the
+    Box "person" / "organisation" on the page where it was laid out (the first one if an id
+    repeats). A document without them gets no boxes.
+    """
+    from weasyprint import HTML
+
+    document = HTML(string=html, base_url=base_url).render()
+    boxes: dict[str, Box] = {}
+    for index, page in enumerate(document.pages):
+        for name, size in SIGNATURE_AREAS_MM.items():
+            anchor = page.anchors.get(f"sig-{name}")
+            if anchor is not None and name not in boxes:
+                boxes[name] = anchor_box(index, page.height, tuple(anchor), size)
+    return RenderedPdf(pdf=document.write_pdf(), boxes=boxes, page_count=len(document.pages))
+
+
+# --- fonts ---------------------------------------------------------------------------------------
+
+
+def _name(value: Any) -> str:
+    return str(value.get_object()).lstrip("/")
+
+
+def _fonts_of(resources: Any, names: set[str], seen: dict[int, Any]) -> None:
+    """BaseFont names in a /Resources dictionary: each font (and a Type0 font's descendant),
+    the resources of Type3 fonts, and every form XObject, recursively."""
+    if resources is None:
+        return
+    resources = resources.get_object()
+    if id(resources) in seen:
+        return
+    seen[id(resources)] = resources  # kept alive so that its id is not reused
+    fonts = resources.get("/Font")
+    for ref in fonts.get_object().values() if fonts is not None else ():
+        font = ref.get_object()
+        if "/BaseFont" in font:
+            names.add(_name(font["/BaseFont"]))
+        for descendant in font.get("/DescendantFonts", ()):
+            descendant = descendant.get_object()
+            if "/BaseFont" in descendant:
+                names.add(_name(descendant["/BaseFont"]))
+        _fonts_of(font.get("/Resources"), names, seen)
+    xobjects = resources.get("/XObject")
+    for ref in xobjects.get_object().values() if xobjects is not None else ():
+        xobject = ref.get_object()
+        if xobject.get("/Subtype") == "/Form":
+            _fonts_of(xobject.get("/Resources"), names, seen)
+
+
+def pdf_font_names(pdf: bytes) -> list[str]:
+    """The BaseFont name of every font the PDF's pages use ("ABCDEF+Tinos-Bold"), sorted, once each.
+
+    Walks the page tree with pyHanko's reader (inherited /Resources included), each page's form
+    XObjects, and the appearance streams of its annotations (signature images are drawn there).
+    """
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    names: set[str] = set()
+    seen: dict[int, Any] = {}
+    stack: list[tuple[Any, Any]] = [(reader.root["/Pages"].get_object(), None)]
+    while stack:
+        node, inherited = stack.pop()
+        resources = node.get("/Resources", inherited)
+        if "/Kids" in node:
+            stack.extend((kid.get_object(), resources) for kid in node["/Kids"])
+            continue
+        _fonts_of(resources, names, seen)
+        for annotation in node.get("/Annots", ()):
+            appearance = annotation.get_object().get("/AP")
+            normal = appearance.get_object().get("/N") if appearance is not None else None
+            normal = normal.get_object() if normal is not None else None
+            if normal is not None and "/Resources" in normal:
+                _fonts_of(normal["/Resources"], names, seen)
+    return sorted(names)

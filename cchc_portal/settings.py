@@ -1,0 +1,256 @@
+"""Settings for the CCHC portal: one module, everything from the environment.
+
+Development (`DJANGO_DEBUG=1`, what `make run` and `make test` export) works with no other
+variable. Production (the default) refuses to start without its secrets; see README.md,
+"Cấu hình", for every variable.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+# A development checkout gets a git-ignored .env from scripts/setup (DJANGO_DEBUG=1), so that
+# plain `manage.py …` works there. Variables already in the environment win over it; a
+# production install has no .env and so stays in production mode.
+if (BASE_DIR / ".env").is_file():
+    environ.Env.read_env(BASE_DIR / ".env")
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+
+# Writable state of a development install (SQLite database, uploads); production points the
+# two storage variables below somewhere durable.
+VAR_DIR = Path(env("CCHC_VAR_DIR", default=str(BASE_DIR / "var")))
+
+
+def _required(name: str, dev_default: str) -> str:
+    """A production secret: development gets a fixed placeholder, production must set it."""
+    value = env(name, default="")
+    if value:
+        return value
+    if DEBUG:
+        return dev_default
+    raise ImproperlyConfigured(
+        f"{name} chưa được đặt. Biến môi trường này bắt buộc khi chạy production "
+        f"(DJANGO_DEBUG không bật). / {name} must be set in production."
+    )
+
+
+SECRET_KEY = _required("DJANGO_SECRET_KEY", "dev-only-insecure-key-do-not-use-in-production-0123456789")
+# Encrypts signing keys at rest (a Fernet key: 32 random bytes, url-safe base64; generate with
+# `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`).
+CCHC_SIGNING_KEY = _required("CCHC_SIGNING_KEY", "ZGV2LW9ubHktc2lnbmluZy1rZXktMzItYnl0ZXMhISE=")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS chưa được đặt (ví dụ: cchc.example.gov.vn).")
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "treebeard",
+    "simple_history",
+    "axes",
+    "django_htmx",
+    "import_export",
+    "cchc_portal",
+    "units",
+    "documents",
+    "plans",
+    "reports",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+    "units.access.AccessMiddleware",
+    # Axes last: it turns a locked-out login into its lockout response.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "cchc_portal.urls"
+WSGI_APPLICATION = "cchc_portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "builtins": ["django.templatetags.i18n", "django.templatetags.static"],
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
+                "units.access.access_context",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'cchc.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL and IMMEDIATE transactions let the dev server and the browser tests' live server
+    # write from several threads without "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "units.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "cchc_portal.lib.passwords.UserAttributeSimilarityValidator"},
+    {"NAME": "cchc_portal.lib.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "cchc_portal.lib.passwords.CommonPasswordValidator"},
+    {"NAME": "cchc_portal.lib.passwords.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+# Login throttling (django-axes): a username from one address is locked for a while after
+# repeated failures, so passwords cannot be guessed online.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+
+# Sessions end after a working day of inactivity and when the browser closes (shared PCs).
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_SAVE_EVERY_REQUEST = False
+
+# Vietnamese for everyone: no LocaleMiddleware, so a browser set to English still gets
+# Vietnamese text and dates (24/03/2022). An English catalogue can be added later.
+LANGUAGE_CODE = "vi"
+LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
+TIME_ZONE = "Asia/Ho_Chi_Minh"
+USE_I18N = True
+USE_TZ = True
+LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["cchc_portal.formats"]
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+# Development serves static files straight from the app directories; production from
+# STATIC_ROOT after `collectstatic`, with hashed names and compression.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+# Uploaded files are private: never under STATIC_ROOT, never served directly by the web server;
+# views check scope and stream them.
+MEDIA_ROOT = Path(env("CCHC_MEDIA_ROOT", default=str(VAR_DIR / "media")))
+MEDIA_URL = "/media/"
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Largest unit list accepted by the importer (the real 2025 list is under 1 MB).
+UNIT_IMPORT_MAX_BYTES = env.int("UNIT_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+# Largest signed PDF accepted (upload after signing, public verification).
+SIGNED_PDF_MAX_BYTES = env.int("SIGNED_PDF_MAX_BYTES", default=20 * 1024 * 1024)
+# Largest task spreadsheet accepted (a plan's task table is a few hundred kB at most).
+TASK_IMPORT_MAX_BYTES = env.int("TASK_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+
+# --- Security ---------------------------------------------------------------------------------
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
+SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=not DEBUG)
+if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (Django's built-in middleware): no inline or third-party script.
+# Inline style attributes stay allowed because the Django admin still uses a few.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+
+# Outgoing mail (reminders, notices) from one URL, e.g. smtp+tls://user:pass@mail.example.gov.vn:587.
+# Required in production: reminders must really go out.
+_email = environ.Env.email_url_config(_required("EMAIL_URL", "consolemail://"))
+_email_options = {
+    "host": _email.get("EMAIL_HOST"),
+    "port": _email.get("EMAIL_PORT"),
+    "username": _email.get("EMAIL_HOST_USER"),
+    "password": _email.get("EMAIL_HOST_PASSWORD"),
+    "use_tls": _email.get("EMAIL_USE_TLS"),
+    "use_ssl": _email.get("EMAIL_USE_SSL"),
+    "file_path": _email.get("EMAIL_FILE_PATH"),
+}
+MAILERS = {
+    "default": {
+        "BACKEND": _email["EMAIL_BACKEND"],
+        "OPTIONS": {key: value for key, value in _email_options.items() if value not in (None, "")}
+        if _email["EMAIL_BACKEND"].endswith((".smtp.EmailBackend", ".filebased.EmailBackend"))
+        else {},
+    }
+}
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="cchc-portal@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Audit trail (django-simple-history): the history is evidence, so nobody reverts through it.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
+}

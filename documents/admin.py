@@ -1,0 +1,215 @@
+from __future__ import annotations
+
+import io
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from documents import services
+from documents.models import OutgoingDocument, SigningCredential, TrustedRoot
+from units.models import Membership, Unit, User
+
+MAX_IMAGE_BYTES = 1024 * 1024
+
+
+@admin.register(OutgoingDocument)
+class OutgoingDocumentAdmin(admin.ModelAdmin):
+    """The register is written by issuing documents, never by hand."""
+
+    list_display = ["reference", "unit", "year", "issued_on", "subject", "signer_name", "state"]
+    list_filter = ["document_type", "state", "year"]
+    search_fields = ["subject", "unit__search_text", "symbol", "signed_sha256"]
+    list_select_related = ["unit"]
+    readonly_fields = [f.name for f in OutgoingDocument._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class CredentialUploadForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("Loại chứng thư"), choices=SigningCredential.Kind.choices)
+    unit = forms.ModelChoiceField(
+        Unit.objects.all(),
+        required=False,
+        label=gettext_lazy("Cơ quan (chứng thư con dấu)"),
+        widget=AutocompleteSelect(Membership._meta.get_field("unit"), admin.site),
+    )
+    user = forms.ModelChoiceField(
+        User.objects.all(),
+        required=False,
+        label=gettext_lazy("Người ký (chứng thư cá nhân)"),
+        widget=AutocompleteSelect(Membership._meta.get_field("user"), admin.site),
+    )
+    pkcs12 = forms.FileField(label=gettext_lazy("Tệp chứng thư và khóa (.p12, .pfx)"))
+    passphrase = forms.CharField(
+        label=gettext_lazy("Mật khẩu của tệp"), widget=forms.PasswordInput, required=False
+    )
+    image = forms.FileField(
+        label=gettext_lazy("Ảnh chữ ký (xanh) hoặc con dấu (đỏ), PNG nền trong suốt"), required=False
+    )
+
+    def clean_image(self):
+        upload = self.cleaned_data.get("image")
+        if not upload:
+            return None
+        if upload.size > MAX_IMAGE_BYTES:
+            raise forms.ValidationError(_("Ảnh quá lớn (tối đa 1 MB)."))
+        from PIL import Image, UnidentifiedImageError
+
+        data = upload.read()
+        try:
+            image = Image.open(io.BytesIO(data))
+            image.verify()
+        except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+            raise forms.ValidationError(_("Tệp ảnh không đọc được.")) from exc
+        if image.format != "PNG":
+            raise forms.ValidationError(_("Ảnh phải là PNG (nền trong suốt), theo Nghị định 30/2020/NĐ-CP."))
+        return data
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind")
+        if kind == SigningCredential.Kind.ORGANISATION and not data.get("unit"):
+            self.add_error("unit", _("Hãy chọn cơ quan của chứng thư con dấu."))
+        if kind == SigningCredential.Kind.PERSON and not data.get("user"):
+            self.add_error("user", _("Hãy chọn người ký của chứng thư cá nhân."))
+        return data
+
+
+@admin.register(SigningCredential)
+class SigningCredentialAdmin(admin.ModelAdmin):
+    list_display = ["kind", "unit", "user", "subject_name", "valid_from", "valid_to", "is_active", "is_demo"]
+    list_filter = ["kind", "is_active", "is_demo"]
+    search_fields = ["subject_name", "organisation", "unit__search_text", "user__username", "user__last_name"]
+    list_select_related = ["unit", "user"]
+    fields = [
+        "kind",
+        "unit",
+        "user",
+        "subject_name",
+        "organisation",
+        "fingerprint",
+        "valid_from",
+        "valid_to",
+        "is_active",
+        "is_demo",
+        "uploaded_by",
+        "uploaded_at",
+    ]
+    readonly_fields = [
+        "kind",
+        "unit",
+        "user",
+        "subject_name",
+        "organisation",
+        "fingerprint",
+        "valid_from",
+        "valid_to",
+        "is_demo",
+        "uploaded_by",
+        "uploaded_at",
+    ]
+    change_list_template = "admin/documents/signingcredential/change_list.html"
+
+    def has_add_permission(self, request):
+        return False  # added through the upload page, which reads and encrypts the key
+
+    def get_urls(self):
+        return [
+            path(
+                "tai-len/",
+                self.admin_site.admin_view(self.upload_view),
+                name="documents_signingcredential_upload",
+            ),
+            *super().get_urls(),
+        ]
+
+    def upload_view(self, request):
+        if not request.user.is_superuser:
+            messages.error(request, _("Chỉ quản trị viên hệ thống được nạp chứng thư số."))
+            return HttpResponseRedirect(reverse("admin:documents_signingcredential_changelist"))
+        form = CredentialUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                credential = services.add_credential(
+                    kind=data["kind"],
+                    pkcs12=data["pkcs12"].read(),
+                    passphrase=data["passphrase"] or "",
+                    unit=data["unit"] if data["kind"] == SigningCredential.Kind.ORGANISATION else None,
+                    user=data["user"] if data["kind"] == SigningCredential.Kind.PERSON else None,
+                    image_png=data["image"],
+                    by=request.user,
+                )
+            except Exception as exc:  # SigningError carries the Vietnamese reason
+                from documents.signing import SigningError
+
+                if not isinstance(exc, SigningError):
+                    raise
+                form.add_error("pkcs12", str(exc))
+            else:
+                messages.success(
+                    request,
+                    _("Đã nạp chứng thư của %(name)s (hiệu lực đến %(to)s). Khóa bí mật được mã hóa khi lưu.")
+                    % {"name": credential.subject_name, "to": f"{credential.valid_to:%d/%m/%Y}"},
+                )
+                return HttpResponseRedirect(reverse("admin:documents_signingcredential_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "title": _("Nạp chứng thư số"),
+        }
+        return render(request, "admin/documents/signingcredential/upload.html", context)
+
+
+class TrustedRootForm(forms.ModelForm):
+    certificate_file = forms.FileField(
+        label=gettext_lazy("Tệp chứng thư gốc (.cer, .crt, .pem)"), required=False
+    )
+
+    class Meta:
+        model = TrustedRoot
+        fields = ["name", "is_active"]
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("certificate_file")
+        if not self.instance.pk and not upload:
+            self.add_error("certificate_file", _("Hãy chọn tệp chứng thư gốc."))
+        elif upload:
+            try:
+                self.root = services.add_trusted_root(upload.read(), name=data.get("name") or "")
+            except services.DocumentError as exc:
+                self.add_error("certificate_file", str(exc))
+        return data
+
+
+@admin.register(TrustedRoot)
+class TrustedRootAdmin(admin.ModelAdmin):
+    form = TrustedRootForm
+    list_display = ["name", "fingerprint", "is_active", "is_demo", "added_at"]
+    list_filter = ["is_active", "is_demo"]
+    readonly_fields = ["fingerprint", "is_demo", "added_at"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save()
+            return
+        root = form.root  # created (or found) by the form from the uploaded certificate
+        root.name = form.cleaned_data.get("name") or root.name
+        root.is_active = form.cleaned_data.get("is_active", True)
+        root.save()
+        obj.pk = root.pk

@@ -1,0 +1,147 @@
+"""Demo signing for `make run`: a demo CA, certificates for the demo units and leaders, and the
+demo plans issued as signed PDFs. Everything here is labelled DEMO: it has no legal value."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from documents import services
+from documents.models import OutgoingDocument, SigningCredential, TrustedRoot
+from units.models import Unit
+
+PASSPHRASE = "demo"
+# Units that sign documents in the demo, and the leaders who sign for them (username → title).
+DEMO_SEALS = ["48", "20341", "20335", "502"]
+DEMO_SIGNERS = {"lanhdao.danang": "Võ Văn Nam", "chutich.tamky": "Phạm Văn Minh"}
+
+
+def _unit(code: str) -> Unit | None:
+    # Current units first; the pre-2025 ones (Tam Kỳ city, Tân Thạnh) for the seed plans.
+    return (
+        Unit.objects.current().filter(code=code).first()
+        or Unit.objects.filter(code=code).order_by("-valid_to").first()
+    )
+
+
+@transaction.atomic
+def load_document_demo(log=print) -> None:
+    from asn1crypto import pem
+
+    from documents.pki import (
+        demo_seal_png,
+        demo_signature_png,
+        issue_demo_certificate,
+        make_demo_ca,
+        to_pkcs12,
+    )
+
+    root = TrustedRoot.objects.filter(is_demo=True).first()
+    if root is None:
+        ca = make_demo_ca()
+        root = services.add_trusted_root(pem.armor("CERTIFICATE", ca.certificate.dump()), is_demo=True)
+        demo_ca = ca
+    else:
+        demo_ca = None
+    created = 0
+    for code in DEMO_SEALS:
+        unit = _unit(code)
+        if unit is None or SigningCredential.objects.filter(unit=unit, is_active=True).exists():
+            continue
+        if demo_ca is None:
+            continue  # an existing demo CA whose key is not kept: leave existing credentials alone
+        cert = issue_demo_certificate(
+            demo_ca,
+            common_name=unit.authority_line or unit.full_name,
+            organisation=unit.full_name,
+            person=False,
+        )
+        services.add_credential(
+            kind=SigningCredential.Kind.ORGANISATION,
+            pkcs12=to_pkcs12(cert, [demo_ca.certificate], PASSPHRASE),
+            passphrase=PASSPHRASE,
+            unit=unit,
+            image_png=demo_seal_png(unit.authority_line or unit.full_name),
+            is_demo=True,
+        )
+        created += 1
+    User = get_user_model()
+    for username, name in DEMO_SIGNERS.items():
+        user = User.objects.filter(username=username).first()
+        if (
+            user is None
+            or demo_ca is None
+            or SigningCredential.objects.filter(user=user, is_active=True).exists()
+        ):
+            continue
+        cert = issue_demo_certificate(demo_ca, common_name=name, organisation="Cổng CCHC", person=True)
+        services.add_credential(
+            kind=SigningCredential.Kind.PERSON,
+            pkcs12=to_pkcs12(cert, [demo_ca.certificate], PASSPHRASE),
+            passphrase=PASSPHRASE,
+            user=user,
+            image_png=demo_signature_png(name),
+            is_demo=True,
+        )
+        created += 1
+    log(f"  Chứng thư số minh họa (DEMO): {created} mới; tổ chức chứng thực minh họa: {root.name}")
+    signed = sign_issued_demo_plans()
+    if signed:
+        log(f"  Đã ký số {signed} kế hoạch minh họa đã ban hành.")
+
+
+def sign_issued_demo_plans() -> int:
+    """Give the demo plans issued without a PDF (by plans.demo, through the plain workflow) their
+    signed document: the signer's demo certificate when there is one, then the unit's seal."""
+    from django.utils import timezone
+
+    from documents.signing import sign_pdf
+    from plans.models import Plan, Status
+    from plans.pdf import render_plan_pdf
+
+    count = 0
+    plans = Plan.objects.filter(status=Status.ISSUED, document__state=OutgoingDocument.State.NUMBERED)
+    for plan in plans.select_related("unit__kind", "document"):
+        seal = services.active_credential(unit=plan.unit)
+        if seal is None:
+            continue
+        person = (
+            SigningCredential.objects.filter(
+                kind=SigningCredential.Kind.PERSON, is_active=True, subject_name=plan.signer_name
+            ).first()
+            if plan.signer_name
+            else None
+        )
+        rendered = render_plan_pdf(plan)
+        signing_time = timezone.now().astimezone(services.VIETNAM).replace(microsecond=0)
+        signers = []
+        if person is not None:
+            signers.append(
+                services.signer_for(
+                    person,
+                    rendered.boxes["person"],
+                    field_name="ChuKyLanhDao",
+                    display_name=plan.signer_name,
+                    reason="Ký ban hành văn bản (DEMO)",
+                    location=plan.unit.place_name,
+                )
+            )
+        signers.append(
+            services.signer_for(
+                seal,
+                rendered.boxes["organisation"],
+                field_name="ChuKyCoQuan",
+                display_name=plan.unit.authority_line or plan.unit.full_name,
+                reason="Đóng dấu cơ quan (DEMO)",
+                location=plan.unit.place_name,
+            )
+        )
+        document = plan.document
+        services.store_pdf(document, "unsigned_pdf", rendered.pdf)
+        services.store_pdf(document, "signed_pdf", sign_pdf(rendered.pdf, signers, signing_time=signing_time))
+        document.state = OutgoingDocument.State.SIGNED
+        document.signing_mode = OutgoingDocument.SigningMode.SERVER
+        document.signed_at = signing_time
+        document.save()
+        count += 1
+    return count

@@ -1,0 +1,34 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from documents.services import verify_upload
+
+
+class Command(BaseCommand):
+    help = (
+        "Xác minh chữ ký số của một tệp PDF như trang xác minh công khai. Thoát với mã 0 chỉ khi mọi chữ ký "
+        "nguyên vẹn, hợp lệ, được tin cậy và tệp không bị sửa sau khi ký."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", type=Path)
+
+    def handle(self, *args, path: Path, **options):
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            raise CommandError(f"Không đọc được tệp {path}: {exc.strerror}") from exc
+        verdict, document = verify_upload(content)
+        self.stdout.write(f"{path.name}: {verdict.message}")
+        for signature in verdict.signatures:
+            when = signature.signing_time.isoformat() if signature.signing_time else "không rõ thời điểm"
+            self.stdout.write(f"  - {signature.signer_name} ({when}): {signature.summary}")
+        if document is not None:
+            self.stdout.write(
+                f"  Văn bản số {document.reference} ngày {document.issued_on:%d/%m/%Y} của {document.unit.full_name}"
+            )
+        else:
+            self.stdout.write("  Không trùng với văn bản đã ký nào trong sổ văn bản đi.")
+        if not verdict.ok:
+            raise CommandError(f"Không hợp lệ ({verdict.status}).")

@@ -1,0 +1,292 @@
+"""The register of outgoing documents, document downloads, client-side signing and the public
+verification page."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from cchc_portal.lib.xlsx import table_xlsx
+from documents import services
+from documents.models import OutgoingDocument
+from units.access import unit_capability_required
+from units.models import Capability, Unit
+
+# Who reads a unit's register: its office and leaders, and the reviewers above.
+REGISTER_CAPABILITIES = {
+    Capability.MANAGE_PLANS,
+    Capability.COMPILE_REPORTS,
+    Capability.APPROVE_SIGN,
+    Capability.REVIEW_REPORTS,
+    Capability.ADMINISTER,
+}
+# Who handles a document awaiting its signature: the office that prepares it, the leader who signs.
+SIGNING_CAPABILITIES = {Capability.MANAGE_PLANS, Capability.COMPILE_REPORTS, Capability.APPROVE_SIGN}
+
+
+def _year(request: HttpRequest) -> int:
+    try:
+        return int(request.GET.get("year", ""))
+    except ValueError:
+        return timezone.localdate().year
+
+
+def _register_rows(unit: Unit, year: int):
+    return (
+        OutgoingDocument.objects.filter(unit=unit, year=year)
+        .select_related("supersedes", "plan")
+        .order_by("number")
+    )
+
+
+@require_GET
+@unit_capability_required()
+def register(request: HttpRequest, unit: Unit) -> HttpResponse:
+    if not REGISTER_CAPABILITIES & request.unit_caps:
+        raise PermissionDenied
+    year = _year(request)
+    return render(
+        request,
+        "documents/register.html",
+        {
+            "unit": unit,
+            "year": year,
+            "documents": _register_rows(unit, year),
+            "years": range(year + 1, year - 4, -1),
+        },
+    )
+
+
+@require_GET
+@unit_capability_required()
+def register_export(request: HttpRequest, unit: Unit) -> HttpResponse:
+    if not REGISTER_CAPABILITIES & request.unit_caps:
+        raise PermissionDenied
+    year = _year(request)
+    rows = [
+        [
+            d.reference,
+            d.issued_on.strftime("%d/%m/%Y"),
+            d.get_document_type_display(),
+            d.subject,
+            d.signer_name,
+            d.get_state_display(),
+            d.supersedes.reference if d.supersedes_id else "",
+            d.signed_sha256,
+        ]
+        for d in _register_rows(unit, year)
+    ]
+    content = table_xlsx(
+        title=f"SỔ ĐĂNG KÝ VĂN BẢN ĐI NĂM {year} — {unit.full_name.upper()}",
+        header=[
+            "Số, ký hiệu",
+            "Ngày ban hành",
+            "Loại",
+            "Trích yếu",
+            "Người ký",
+            "Tình trạng",
+            "Thay thế",
+            "SHA-256",
+        ],
+        rows=rows,
+        widths=[16, 14, 12, 60, 24, 16, 16, 66],
+    )
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="so-van-ban-di-{unit.code}-{year}.xlsx"'
+    return response
+
+
+def _document_for_user(request: HttpRequest, document_id: int) -> tuple[OutgoingDocument, frozenset]:
+    document = get_object_or_404(
+        OutgoingDocument.objects.filter(request.access.scope_q("unit__path")).select_related("unit__kind"),
+        pk=document_id,
+    )
+    return document, request.access.capabilities_at(document.unit)
+
+
+def _pdf(field, filename: str) -> FileResponse:
+    response = FileResponse(field.open("rb"), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+def _filename(document: OutgoingDocument, suffix: str = "") -> str:
+    return f"{document.number:02d}-{document.symbol}-{document.year}{suffix}.pdf"
+
+
+@require_GET
+@login_required
+def download(request: HttpRequest, document_id: int) -> HttpResponseBase:
+    """The signed document, for people in scope (and for anyone through the verification page)."""
+    document, _caps = _document_for_user(request, document_id)
+    if not document.signed_pdf:
+        raise PermissionDenied
+    return _pdf(document.signed_pdf, _filename(document))
+
+
+@require_GET
+@login_required
+def unsigned(request: HttpRequest, document_id: int) -> HttpResponseBase:
+    """The PDF to sign in the official's own tool (USB token)."""
+    document, caps = _document_for_user(request, document_id)
+    if not SIGNING_CAPABILITIES & caps:
+        raise PermissionDenied
+    if not document.unsigned_pdf:
+        messages.error(request, _("Văn bản chưa có bản PDF chờ ký."))
+        return redirect("home")
+    return _pdf(document.unsigned_pdf, _filename(document, "-chua-ky"))
+
+
+class SignedUploadForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("Tệp PDF đã ký số"))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.SIGNED_PDF_MAX_BYTES:
+            raise forms.ValidationError(
+                _("Tệp quá lớn (%(size)s MB); giới hạn là %(limit)s MB.")
+                % {
+                    "size": round(upload.size / 1048576, 1),
+                    "limit": round(settings.SIGNED_PDF_MAX_BYTES / 1048576, 1),
+                }
+            )
+        return upload
+
+
+def _back(document: OutgoingDocument):
+    plan = getattr(document, "plan", None)
+    return (
+        redirect("plans:detail", plan.pk)
+        if plan is not None
+        else redirect("documents:register", document.unit_id)
+    )
+
+
+@require_POST
+@login_required
+def upload_signed(request: HttpRequest, document_id: int) -> HttpResponse:
+    document, caps = _document_for_user(request, document_id)
+    if not SIGNING_CAPABILITIES & caps:
+        raise PermissionDenied
+    form = SignedUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for error in form.errors.get("file", []):
+            messages.error(request, error)
+        return _back(document)
+    try:
+        services.accept_client_signed(document, form.cleaned_data["file"].read(), by=request.user)
+    except services.DocumentError as exc:
+        messages.error(request, _("Chưa nhận bản đã ký: %(reason)s") % {"reason": exc})
+    else:
+        messages.success(
+            request, _("Đã nhận bản đã ký số và ban hành văn bản %(ref)s.") % {"ref": document.reference}
+        )
+    return _back(document)
+
+
+# --- public verification (no login) ------------------------------------------------------------------
+
+
+class VerifyFileForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("Tệp PDF cần xác minh"))
+
+
+class LookupForm(forms.Form):
+    unit = forms.CharField(label=gettext_lazy("Mã hoặc tên đơn vị ban hành"), max_length=200)
+    number = forms.IntegerField(label=gettext_lazy("Số văn bản"), min_value=1, max_value=100000)
+    year = forms.IntegerField(label=gettext_lazy("Năm ban hành"), min_value=2000, max_value=2100)
+
+
+def _lookup(form: LookupForm) -> tuple[OutgoingDocument | None, str]:
+    import datetime
+
+    text, year = form.cleaned_data["unit"].strip(), form.cleaned_data["year"]
+    units = Unit.objects.valid_on(datetime.date(year, 12, 31))
+    candidates = list(units.filter(code=text)[:2]) or list(units.search(text)[:2])
+    if not candidates:
+        return None, _("Không tìm thấy đơn vị “%(unit)s” trong năm %(year)d.") % {"unit": text, "year": year}
+    if len(candidates) > 1:
+        return None, _("Có nhiều đơn vị khớp với “%(unit)s”; hãy nhập mã đơn vị.") % {"unit": text}
+    document = OutgoingDocument.objects.filter(
+        unit=candidates[0], year=year, number=form.cleaned_data["number"]
+    ).first()
+    if document is None:
+        return None, _("Sổ văn bản đi của %(unit)s năm %(year)d không có số %(number)02d.") % {
+            "unit": candidates[0].full_name,
+            "year": year,
+            "number": form.cleaned_data["number"],
+        }
+    return document, ""
+
+
+@require_http_methods(["GET", "POST"])
+def verify(request: HttpRequest) -> HttpResponse:
+    """Anyone can check a document: upload the PDF, or look it up by unit, number and year."""
+    context: dict = {"file_form": VerifyFileForm(), "lookup_form": LookupForm()}
+    status = 200
+    if request.method == "POST":
+        form = VerifyFileForm(request.POST, request.FILES)
+        context["file_form"] = form
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            if upload.size > settings.SIGNED_PDF_MAX_BYTES:
+                form.add_error(
+                    "file",
+                    _("Tệp quá lớn để xác minh (giới hạn %(limit)s MB).")
+                    % {"limit": round(settings.SIGNED_PDF_MAX_BYTES / 1048576, 1)},
+                )
+                status = 422
+            else:
+                content = upload.read()
+                verdict, document = services.verify_upload(content)
+                context |= {
+                    "verdict": verdict,
+                    "document": document,
+                    "filename": upload.name,
+                    "sha256": hashlib.sha256(content).hexdigest(),
+                }
+        else:
+            status = 422
+    elif "number" in request.GET:
+        form = LookupForm(request.GET)
+        context["lookup_form"] = form
+        if form.is_valid():
+            document, problem = _lookup(form)
+            if document is not None:
+                return redirect("documents:verify_code", document.verification_code)
+            context["lookup_error"] = problem
+        status = 422 if "lookup_error" in context or form.errors else 200
+    return render(request, "documents/verify.html", context, status=status)
+
+
+@require_GET
+def verify_code(request: HttpRequest, code) -> HttpResponse:
+    document = get_object_or_404(
+        OutgoingDocument.objects.select_related("unit__kind", "supersedes"), verification_code=code
+    )
+    return render(
+        request,
+        "documents/verify_document.html",
+        {"document": document, "verdict": services.verify_stored(document)},
+    )
+
+
+@require_GET
+def public_download(request: HttpRequest, code) -> HttpResponseBase:
+    document = get_object_or_404(OutgoingDocument, verification_code=code)
+    if not document.signed_pdf:
+        raise PermissionDenied
+    return _pdf(document.signed_pdf, _filename(document))

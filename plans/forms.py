@@ -1,0 +1,322 @@
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from plans.models import Channel, PeriodType, Plan, SectionItem, Target, Task, TaskGroup
+from units.models import Level, Role, Unit
+
+MIN_YEAR, MAX_YEAR = 2015, 2100
+
+
+class LockedForm(forms.ModelForm):
+    """A form for a row edited under optimistic locking: it carries the version the user saw."""
+
+    lock_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound and self.instance.pk:
+            self.initial["lock_version"] = self.instance.lock_version
+
+    def values(self) -> dict:
+        """The edited fields, for plans.services.update_fields."""
+        return {name: self.cleaned_data[name] for name in self._meta.fields}
+
+
+class NewPlanForm(forms.Form):
+    class Mode:
+        BLANK = "blank"
+        SUPERIOR = "superior"
+        COPY = "copy"
+
+    unit = forms.ModelChoiceField(Unit.objects.none(), label=_("Đơn vị"), empty_label=None)
+    year = forms.IntegerField(label=_("Năm"), min_value=MIN_YEAR, max_value=MAX_YEAR)
+    mode = forms.ChoiceField(
+        label=_("Bắt đầu từ"),
+        widget=forms.RadioSelect,
+        choices=[
+            (Mode.SUPERIOR, _("Kế hoạch đã ban hành của cấp trên (nhận các nhiệm vụ giao cho đơn vị)")),
+            (Mode.COPY, _("Kế hoạch năm trước của đơn vị (sao chép rồi sửa)")),
+            (Mode.BLANK, _("Kế hoạch trống theo mẫu")),
+        ],
+        initial=Mode.SUPERIOR,
+    )
+
+    def __init__(self, *args, units=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units if units is not None else Unit.objects.none()
+        self.fields["year"].initial = timezone.localdate().year
+
+
+class PlanHeaderForm(LockedForm):
+    class Meta:
+        model = Plan
+        fields = [
+            "title",
+            "summary",
+            "parent_reference",
+            "legal_bases",
+            "closing_text",
+            "recipients",
+            "archive_line",
+            "signer_authority",
+            "signer_delegation",
+            "signer_title",
+            "signer_name",
+        ]
+        widgets = {
+            "legal_bases": forms.Textarea(attrs={"rows": 3}),
+            "closing_text": forms.Textarea(attrs={"rows": 2}),
+            "recipients": forms.Textarea(attrs={"rows": 5}),
+        }
+
+
+class SectionTitleForm(forms.Form):
+    title = forms.CharField(label=_("Tiêu đề phần"), max_length=300)
+
+
+class ItemForm(LockedForm):
+    class Meta:
+        model = SectionItem
+        fields = ["style", "text"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 3})}
+
+    def clean(self):
+        data = super().clean()
+        if data.get("style") != SectionItem.Style.SCHEDULE and not (data.get("text") or "").strip():
+            self.add_error("text", _("Hãy nhập nội dung."))
+        return data
+
+
+class NewItemForm(forms.Form):
+    style = forms.ChoiceField(
+        label=_("Kiểu"), choices=SectionItem.Style.choices, initial=SectionItem.Style.BULLET
+    )
+    text = forms.CharField(label=_("Nội dung"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    parent = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("style") != SectionItem.Style.SCHEDULE and not (data.get("text") or "").strip():
+            self.add_error("text", _("Hãy nhập nội dung."))
+        return data
+
+
+def role_choices(plan: Plan):
+    """Roles that exist in units of the plan's kind, valid in the plan's year."""
+    year_end = datetime.date(plan.year, 12, 31)
+    year_start = datetime.date(plan.year, 1, 1)
+    return (
+        Role.objects.filter(Q(kinds=plan.unit.kind) | Q(kinds__isnull=True))
+        .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=year_end))
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=year_start))
+        .distinct()
+        .order_by("sort_order", "name")
+    )
+
+
+def _subordinate_units(plan: Plan):
+    return (
+        Unit.objects.subtree(plan.unit, include_self=False)
+        .valid_on(datetime.date(plan.year, 12, 31))
+        .select_related("kind")
+        .order_by("kind__sort_order", "sort_key")
+    )
+
+
+class GroupForm(LockedForm):
+    class Meta:
+        model = TaskGroup
+        fields = ["heading", "lead_role", "lead_unit", "lead_level"]
+
+    def __init__(self, *args, plan: Plan, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.plan = plan
+        self.fields["lead_role"].queryset = role_choices(plan)
+        self.fields["lead_unit"].queryset = _subordinate_units(plan)
+        self.fields["lead_level"].choices = [
+            ("", "—"),
+            (Level.COMMUNE, _("Tất cả đơn vị cấp xã")),
+            (Level.DISTRICT, _("Tất cả đơn vị cấp huyện")),
+            (Level.AGENCY, _("Tất cả sở, ban, ngành")),
+        ]
+        self.fields["heading"].required = False
+
+    def clean(self):
+        data = super().clean()
+        leads = [x for x in (data.get("lead_role"), data.get("lead_unit"), data.get("lead_level")) if x]
+        if len(leads) > 1:
+            raise forms.ValidationError(
+                _("Mỗi nhóm chỉ có một bên chủ trì: vai trò, đơn vị, hoặc tất cả đơn vị một cấp.")
+            )
+        if not data.get("heading"):
+            lead = data.get("lead_role") or data.get("lead_unit")
+            if lead is not None:
+                data["heading"] = str(lead)
+            elif data.get("lead_level"):
+                data["heading"] = dict(self.fields["lead_level"].choices)[data["lead_level"]]
+            else:
+                self.add_error("heading", _("Hãy nhập tiêu đề nhóm hoặc chọn bên chủ trì."))
+        return data
+
+
+class NewGroupForm(GroupForm):
+    lock_version = None
+
+    class Meta(GroupForm.Meta):
+        pass
+
+    def values(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self._meta.fields}
+
+
+class TaskForm(LockedForm):
+    class Meta:
+        model = Task
+        fields = [
+            "title",
+            "description",
+            "content_area",
+            "channels",
+            "for_officials",
+            "for_public",
+            "co_roles",
+            "co_units",
+            "co_text",
+            "addressees",
+            "frequency",
+            "deadline",
+            "timing_note",
+            "budget",
+            "product",
+        ]
+        widgets = {
+            "title": forms.Textarea(attrs={"rows": 3}),
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "channels": forms.CheckboxSelectMultiple,
+            "co_roles": forms.CheckboxSelectMultiple,
+            "deadline": forms.DateInput(attrs={"placeholder": "31/12/2026"}),
+        }
+
+    def __init__(self, *args, plan: Plan, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.plan = plan
+        self.fields["channels"].queryset = Channel.objects.filter(is_active=True)
+        self.fields["co_roles"].queryset = role_choices(plan)
+        subordinates = _subordinate_units(plan)
+        self.fields["co_units"].queryset = subordinates
+        self.fields["addressees"].queryset = subordinates
+        self.fields["co_units"].widget.attrs["size"] = 6
+        self.fields["addressees"].widget.attrs["size"] = 6
+        self.fields["budget"].localize = True
+        self.fields["budget"].widget = forms.TextInput(attrs={"inputmode": "numeric"})
+        self.fields["budget"].widget.is_localized = True
+        self.has_subordinates = plan.unit.numchild > 0
+        if not self.has_subordinates:  # a commune plan: co-operating roles, no units to address
+            for name in ("co_units", "addressees"):
+                self.fields[name].widget = forms.MultipleHiddenInput()
+
+    def clean_deadline(self):
+        deadline = self.cleaned_data.get("deadline")
+        if deadline and not (self.plan.year - 1 <= deadline.year <= self.plan.year + 1):
+            raise forms.ValidationError(
+                _("Thời hạn phải thuộc năm %(year)d (hoặc liền kề).") % {"year": self.plan.year}
+            )
+        return deadline
+
+    def clean_budget(self):
+        budget = self.cleaned_data.get("budget")
+        if budget is not None and budget < 0:
+            raise forms.ValidationError(_("Kinh phí không được âm."))
+        return budget
+
+
+class TargetForm(forms.ModelForm):
+    class Meta:
+        model = Target
+        fields = ["name", "value", "unit_of_measure", "aggregation"]
+        widgets = {"value": forms.TextInput(attrs={"inputmode": "decimal", "size": 8})}
+        error_messages = {"value": {"invalid": _("Giá trị chỉ tiêu phải là một số, ví dụ 12 hoặc 12,5.")}}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Vietnamese numbers: "12,5" (comma decimal separator).
+        self.fields["value"].localize = True
+        self.fields["value"].widget.is_localized = True
+
+    def clean_value(self):
+        value = self.cleaned_data.get("value")
+        if value is not None and value < 0:
+            raise forms.ValidationError(_("Giá trị chỉ tiêu không được âm."))
+        return value
+
+
+TargetFormSet = forms.inlineformset_factory(
+    Task, Target, form=TargetForm, extra=1, can_delete=True, max_num=20, validate_max=True
+)
+
+
+class AssignForm(forms.Form):
+    """Give a task to a lead: an existing group, or a role (its group is created if needed)."""
+
+    group = forms.ModelChoiceField(TaskGroup.objects.none(), required=False)
+    role = forms.ModelChoiceField(Role.objects.none(), required=False)
+    lock_version = forms.IntegerField(min_value=1)
+
+    def __init__(self, *args, plan: Plan, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["group"].queryset = plan.groups.all()
+        self.fields["role"].queryset = role_choices(plan)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("group") and not data.get("role"):
+            raise forms.ValidationError(_("Hãy chọn nhóm hoặc vai trò chủ trì."))
+        return data
+
+
+class MoveForm(forms.Form):
+    direction = forms.TypedChoiceField(choices=[("-1", "lên"), ("1", "xuống")], coerce=int)
+
+
+class ReturnForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Lý do trả lại"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+
+
+class RulesForm(forms.Form):
+    """Which periods must be reported and the deadline day, one field pair per period."""
+
+    def __init__(self, *args, plan: Plan, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = {r.period_type: r.deadline_day for r in plan.reporting_rules.all()}
+        for period in PeriodType:
+            self.fields[f"on_{period.value}"] = forms.BooleanField(
+                label=period.label, required=False, initial=period.value in current
+            )
+            self.fields[f"day_{period.value}"] = forms.IntegerField(
+                label=_("trước ngày"),
+                min_value=15,
+                max_value=28,
+                initial=current.get(period.value, 20),
+                error_messages={
+                    "min_value": _("Hạn gửi phải sau ngày chốt số liệu (14): từ ngày 15."),
+                    "max_value": _("Hạn gửi phải có trong mọi tháng: đến ngày 28."),
+                },
+            )
+
+    def periods(self):
+        return [(p, self[f"on_{p.value}"], self[f"day_{p.value}"]) for p in PeriodType]
+
+    def rules(self) -> dict[str, int]:
+        return {
+            p.value: self.cleaned_data[f"day_{p.value}"]
+            for p in PeriodType
+            if self.cleaned_data.get(f"on_{p.value}")
+        }

@@ -1,0 +1,90 @@
+// Small behaviours shared by every page. No inline scripts: the Content-Security-Policy forbids them.
+(function () {
+  "use strict";
+
+  // Texts come from the page (data-msg-* on <body>), where they went through gettext.
+  function msg(name) {
+    return document.body.getAttribute("data-msg-" + name) || "";
+  }
+
+  function banner(text, kind) {
+    var box = document.getElementById("connection-banner");
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "connection-banner";
+      box.setAttribute("role", "alert");
+      document.body.appendChild(box);
+    }
+    box.className = "connection-banner connection-" + kind;
+    box.textContent = text;
+    box.hidden = false;
+  }
+
+  function clearBanner() {
+    var box = document.getElementById("connection-banner");
+    if (box) box.hidden = true;
+  }
+
+  // A request that never reached the server: the connection is down. Say so plainly.
+  document.addEventListener("htmx:sendError", function () {
+    banner(msg("lost"), "lost");
+  });
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (status === 403 || status === 404) {
+      banner(msg(String(status)), "error");
+    } else {
+      banner(msg("error") + " (" + status + ")", "error");
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.successful) clearBanner();
+  });
+  window.addEventListener("online", clearBanner);
+  window.addEventListener("offline", function () {
+    banner(msg("offline"), "lost");
+  });
+})();
+
+// Unsaved changes: a form marked data-warn-unsaved that has been typed in makes the browser ask
+// before the page is left; saving it (plain submit or htmx) clears the mark.
+(function () {
+  "use strict";
+  var dirty = new Set();
+  // Mirrored on <body data-unsaved="n"> so people (and tests) can see that something is pending.
+  function mark() {
+    dirty.forEach(function (form) {
+      if (!document.body.contains(form)) dirty.delete(form);
+    });
+    document.body.setAttribute("data-unsaved", String(dirty.size));
+  }
+  document.addEventListener("input", function (event) {
+    var form = event.target.closest && event.target.closest("form[data-warn-unsaved]");
+    if (form) dirty.add(form);
+    mark();
+  });
+  document.addEventListener("htmx:afterSettle", mark);
+  document.addEventListener("submit", function (event) {
+    dirty.delete(event.target);
+    mark();
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("form");
+    if (form && event.detail.successful) dirty.delete(form);
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    // A form replaced by the server's answer (saved, refused or cancelled) is no longer pending.
+    dirty.forEach(function (form) {
+      if (!document.body.contains(form) || event.detail.target.contains(form)) dirty.delete(form);
+    });
+  });
+  window.addEventListener("beforeunload", function (event) {
+    dirty.forEach(function (form) {
+      if (!document.body.contains(form)) dirty.delete(form);
+    });
+    if (dirty.size) {
+      event.preventDefault();
+      event.returnValue = "unsaved"; // some browsers need a non-empty value to ask
+    }
+  });
+})();

@@ -1,0 +1,79 @@
+"""Log in, log out, change password: in Vietnamese, throttled against password guessing."""
+
+from django.urls import reverse
+
+from conftest import PASSWORD
+
+
+def login(client, username, password):
+    return client.post(reverse("login"), {"username": username, "password": password})
+
+
+def test_it_logs_in_and_out(client, world):
+    response = login(client, "canbo.a", PASSWORD)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")
+    assert "Xin chào, Nguyễn Thị Lan" in client.get(reverse("home")).text
+    client.post(reverse("logout"))
+    assert client.get(reverse("home")).status_code == 302
+
+
+def test_the_login_page_is_vietnamese(client, db):
+    text = client.get(reverse("login")).text
+    assert "Đăng nhập" in text and "Mật khẩu" in text
+    assert '<html lang="vi">' in text
+
+
+def test_a_wrong_password_gets_a_vietnamese_message(client, world):
+    response = login(client, "canbo.a", "sai-mat-khau")
+    assert response.status_code == 200
+    assert "Vui lòng điền vào" in response.text and "mật khẩu chính xác" in response.text
+
+
+def test_repeated_failures_lock_the_account_out(client, world, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        login(client, "canbo.a", "sai-mat-khau")
+    response = login(client, "canbo.a", PASSWORD)  # even the right password is refused now
+    assert response.status_code == 429
+    assert "Tạm khóa đăng nhập" in response.text
+    assert client.get(reverse("home")).status_code == 302
+
+
+def test_a_successful_login_resets_the_failure_count(client, world, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        login(client, "canbo.a", "sai-mat-khau")
+    assert login(client, "canbo.a", PASSWORD).status_code == 302
+    client.post(reverse("logout"))
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        login(client, "canbo.a", "sai-mat-khau")
+    assert login(client, "canbo.a", PASSWORD).status_code == 302
+
+
+def test_it_changes_the_password(client, world):
+    client.force_login(world.officer_a)
+    response = client.post(
+        reverse("password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "Tuyen-truyen-CCHC-2027",
+            "new_password2": "Tuyen-truyen-CCHC-2027",
+        },
+    )
+    assert response.status_code == 302
+    world.officer_a.refresh_from_db()
+    assert world.officer_a.check_password("Tuyen-truyen-CCHC-2027")
+
+
+def test_a_weak_new_password_is_refused_in_vietnamese(client, world):
+    client.force_login(world.officer_a)
+    response = client.post(
+        reverse("password_change"), {"old_password": PASSWORD, "new_password1": "123", "new_password2": "123"}
+    )
+    assert response.status_code == 200
+    assert "Mật khẩu quá ngắn: cần ít nhất 10 ký tự." in response.text
+    assert "Mật khẩu không được chỉ gồm chữ số." in response.text
+
+
+def test_the_session_ends_with_the_browser_and_after_a_working_day(settings):
+    assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE
+    assert settings.SESSION_COOKIE_AGE <= 8 * 3600

@@ -1,0 +1,219 @@
+"""Every URL × every persona, with the status each must get.
+
+A URL with no row here fails `test_every_url_has_a_row`: a new view cannot ship without deciding
+who may reach it. Outsiders of a unit get 404 (the unit does not exist for them), members
+without the capability 403, anonymous users the login page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from conftest import PERSONAS
+
+OK, REDIRECT, FORBIDDEN, NOT_FOUND = 200, 302, 403, 404
+# Namespaces whose own guards are tested by their authors (Django's admin requires staff);
+# the admin views this project adds are listed in the matrix below.
+SKIPPED_NAMESPACES = {"admin"}
+
+
+@dataclass
+class Row:
+    name: str
+    expected: dict[str, int]
+    args: Callable = lambda w: []
+    method: str = "get"
+    data: dict | None = None
+
+
+def everyone(status: int, anonymous: int = REDIRECT) -> dict[str, int]:
+    return {p: status for p in PERSONAS if p != "anonymous"} | {"anonymous": anonymous}
+
+
+def only(allowed: set[str], denied: int = NOT_FOUND, status: int = OK) -> dict[str, int]:
+    return {p: status if p in allowed else denied for p in PERSONAS if p != "anonymous"} | {
+        "anonymous": REDIRECT
+    }
+
+
+COMMUNE_A_VIEWERS = {"officer_a", "leader_a", "reviewer", "admin"}
+ALL_IN_DANANG = {"officer_a", "officer_b", "leader_a", "reviewer", "admin"}
+
+
+def editors_of(allowed: set[str], viewers: set[str], status: int = OK) -> dict[str, int]:
+    """Allowed personas get `status`; other viewers 403 (they see it, may not act); the rest 404."""
+    out = {p: status if p in allowed else FORBIDDEN if p in viewers else NOT_FOUND for p in PERSONAS}
+    return out | {"anonymous": REDIRECT}
+
+
+PROVINCE_VIEWERS = {"reviewer", "admin"}
+OTHER_PROVINCE_VIEWERS = {"other_reviewer", "admin"}
+
+MATRIX = [
+    Row("home", everyone(OK)),
+    Row("login", everyone(REDIRECT, anonymous=OK)),
+    Row("logout", everyone(REDIRECT, anonymous=REDIRECT), method="post"),
+    Row("password_change", everyone(OK)),
+    Row("password_change_done", everyone(OK)),
+    Row("healthz", everyone(OK, anonymous=OK)),
+    Row("audit_log", only({"admin"}, denied=FORBIDDEN)),
+    Row("units:directory", everyone(OK)),
+    Row("units:detail", only(COMMUNE_A_VIEWERS), lambda w: [w.commune_a.pk]),
+    Row("units:detail", only({"officer_b", "reviewer", "admin"}), lambda w: [w.commune_b.pk]),
+    Row("units:detail", only(PROVINCE_VIEWERS), lambda w: [w.danang.pk]),
+    Row("units:detail", only(OTHER_PROVINCE_VIEWERS), lambda w: [w.commune_c.pk]),
+    Row("units:detail", only(set()), lambda w: [999999]),
+    Row("units:history", only(COMMUNE_A_VIEWERS), lambda w: [w.commune_a.pk]),
+    Row("units:history", only(OTHER_PROVINCE_VIEWERS), lambda w: [w.quangngai.pk]),
+    # Plans. Commune A's draft plan: seen by its members and the province above; edited only
+    # with manage_plans at commune A (the leader), never by the province reviewer or the admin.
+    Row("plans:list", everyone(OK)),
+    Row("plans:create", only({"leader_a", "reviewer", "other_reviewer"}, denied=FORBIDDEN)),
+    Row("plans:detail", only(COMMUNE_A_VIEWERS), lambda w: [w.plan_a.pk]),
+    Row("plans:detail", only(ALL_IN_DANANG), lambda w: [w.province_plan.pk]),
+    Row("plans:history", only(COMMUNE_A_VIEWERS), lambda w: [w.plan_a.pk]),
+    Row("plans:export", only(COMMUNE_A_VIEWERS), lambda w: [w.plan_a.pk]),
+    Row("plans:upstream", only(COMMUNE_A_VIEWERS), lambda w: [w.plan_a.pk]),
+    Row("plans:cascade", editors_of(PROVINCE_VIEWERS, ALL_IN_DANANG), lambda w: [w.province_plan.pk]),
+    Row(
+        "plans:cascade_task",
+        editors_of(PROVINCE_VIEWERS, ALL_IN_DANANG),
+        lambda w: [w.province_plan.pk, w.province_task.pk],
+    ),
+    Row(
+        "plans:transition",
+        editors_of({"leader_a"}, COMMUNE_A_VIEWERS, REDIRECT),
+        lambda w: [w.plan_a.pk],
+        "post",
+        {"action": "submit"},
+    ),
+    Row("plans:edit", editors_of({"leader_a"}, COMMUNE_A_VIEWERS), lambda w: [w.plan_a.pk]),
+    Row("plans:header", editors_of({"leader_a"}, COMMUNE_A_VIEWERS), lambda w: [w.plan_a.pk]),
+    Row("plans:rules", editors_of({"leader_a"}, COMMUNE_A_VIEWERS, REDIRECT), lambda w: [w.plan_a.pk]),
+    Row("plans:import", editors_of({"leader_a"}, COMMUNE_A_VIEWERS), lambda w: [w.plan_a.pk]),
+    Row(
+        "plans:section",
+        editors_of({"leader_a"}, COMMUNE_A_VIEWERS),
+        lambda w: [w.plan_a.pk, w.plan_a_section.pk],
+    ),
+    Row(
+        "plans:item_add",
+        editors_of({"leader_a"}, COMMUNE_A_VIEWERS),
+        lambda w: [w.plan_a.pk, w.plan_a_section.pk],
+    ),
+    Row("plans:item", editors_of({"leader_a"}, COMMUNE_A_VIEWERS), lambda w: [w.plan_a.pk, w.plan_a_item.pk]),
+    Row(
+        "plans:item_change",
+        editors_of({"leader_a"}, COMMUNE_A_VIEWERS, REDIRECT),
+        lambda w: [w.plan_a.pk, w.plan_a_item.pk],
+        "post",
+        {"direction": "1"},
+    ),
+    Row("plans:group_add", editors_of({"leader_a"}, COMMUNE_A_VIEWERS, REDIRECT), lambda w: [w.plan_a.pk]),
+    Row(
+        "plans:group", editors_of({"leader_a"}, COMMUNE_A_VIEWERS), lambda w: [w.plan_a.pk, w.plan_a_group.pk]
+    ),
+    Row(
+        "plans:group_change",
+        editors_of({"leader_a"}, COMMUNE_A_VIEWERS, REDIRECT),
+        lambda w: [w.plan_a.pk, w.plan_a_group.pk],
+        "post",
+        {"direction": "1"},
+    ),
+    Row(
+        "plans:task_add",
+        editors_of({"leader_a"}, COMMUNE_A_VIEWERS),
+        lambda w: [w.plan_a.pk, w.plan_a_group.pk],
+    ),
+    Row("plans:task", editors_of({"leader_a"}, COMMUNE_A_VIEWERS), lambda w: [w.plan_a.pk, w.plan_a_task.pk]),
+    Row(
+        "plans:task_change",
+        editors_of({"leader_a"}, COMMUNE_A_VIEWERS, REDIRECT),
+        lambda w: [w.plan_a.pk, w.plan_a_task.pk],
+        "post",
+        {"direction": "1"},
+    ),
+    Row(
+        "plans:task_assign",
+        editors_of({"leader_a"}, COMMUNE_A_VIEWERS, REDIRECT),
+        lambda w: [w.plan_a.pk, w.plan_a_task.pk],
+    ),
+    # A province plan is never editable from a commune, even by its leader.
+    Row("plans:edit", editors_of({"reviewer"}, ALL_IN_DANANG, REDIRECT), lambda w: [w.province_plan.pk]),
+    Row("plans:pdf", only(COMMUNE_A_VIEWERS), lambda w: [w.plan_a.pk]),
+    # Documents. A unit's register: its office and leaders, and the reviewers above.
+    Row(
+        "documents:register",
+        editors_of({"leader_a", "reviewer", "admin"}, COMMUNE_A_VIEWERS),
+        lambda w: [w.commune_a.pk],
+    ),
+    Row(
+        "documents:register_export",
+        editors_of({"leader_a", "reviewer", "admin"}, COMMUNE_A_VIEWERS),
+        lambda w: [w.commune_a.pk],
+    ),
+    # The province plan's document (numbered, not yet signed): only the province sees it here.
+    Row("documents:download", editors_of(set(), PROVINCE_VIEWERS), lambda w: [w.province_plan.document_id]),
+    Row(
+        "documents:unsigned",
+        editors_of({"reviewer"}, PROVINCE_VIEWERS, REDIRECT),
+        lambda w: [w.province_plan.document_id],
+    ),
+    Row(
+        "documents:upload_signed",
+        editors_of({"reviewer"}, PROVINCE_VIEWERS, REDIRECT),
+        lambda w: [w.province_plan.document_id],
+        "post",
+    ),
+    # Verification is public: anyone may check a document.
+    Row("documents:verify", everyone(OK, anonymous=OK)),
+    Row(
+        "documents:verify_code",
+        everyone(OK, anonymous=OK),
+        lambda w: [w.province_plan.document.verification_code],
+    ),
+    Row(
+        "documents:public_download",
+        everyone(FORBIDDEN, anonymous=FORBIDDEN),
+        lambda w: [w.province_plan.document.verification_code],
+    ),
+    Row("admin:documents_signingcredential_upload", only({"admin"}, denied=REDIRECT)),
+    Row("admin:index", only({"admin"}, denied=REDIRECT)),
+    Row("admin:units_unit_import", only({"admin"}, denied=REDIRECT)),
+]
+
+
+def url_names(patterns=None, namespace: str | None = None):
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            ns = pattern.namespace
+            if ns in SKIPPED_NAMESPACES:
+                continue
+            full = f"{namespace}:{ns}" if namespace and ns else (ns or namespace)
+            yield from url_names(pattern.url_patterns, full)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield f"{namespace}:{pattern.name}" if namespace else pattern.name
+
+
+def test_every_url_has_a_row():
+    missing = set(url_names()) - {row.name for row in MATRIX}
+    assert not missing, f"URLs without a row in the permission matrix: {sorted(missing)}"
+
+
+CASES = [(row, persona) for row in MATRIX for persona in PERSONAS]
+
+
+@pytest.mark.parametrize(
+    ("row", "persona"), CASES, ids=[f"{row.name}{i}-{persona}" for i, (row, persona) in enumerate(CASES)]
+)
+def test_the_matrix(as_persona, plans_world, row: Row, persona: str):
+    client = as_persona(persona)
+    url = reverse(row.name, args=row.args(plans_world))
+    response = getattr(client, row.method)(url, row.data or {})
+    assert response.status_code == row.expected[persona], f"{row.method.upper()} {url} as {persona}"
+    if response.status_code == REDIRECT and persona == "anonymous" and row.name not in {"logout"}:
+        assert "/dang-nhap/" in response["Location"] or "/quan-tri/login/" in response["Location"]

@@ -1,0 +1,83 @@
+"""Production settings: loud on a missing secret, clean under `manage.py check --deploy`."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PRODUCTION = {
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": "x" * 20 + "-production-like-secret-for-the-deploy-check-" + "y" * 20,
+    "DJANGO_ALLOWED_HOSTS": "cchc.example.gov.vn",
+    "DATABASE_URL": "postgres://cchc@127.0.0.1:5432/cchc",
+    "EMAIL_URL": "smtp+tls://cchc:secret@mail.example.gov.vn:587",
+    "CCHC_SIGNING_KEY": "cHJvZHVjdGlvbi1saWtlLXNpZ25pbmcta2V5LTMyYiE=",
+}
+
+
+def run(args, **env):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean | env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_refuses_to_start_without_its_secret_key():
+    result = run(["check"], **(PRODUCTION | {"DJANGO_SECRET_KEY": ""}))
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY chưa được đặt" in result.stderr
+
+
+def test_production_refuses_to_start_without_allowed_hosts():
+    result = run(["check"], **(PRODUCTION | {"DJANGO_ALLOWED_HOSTS": ""}))
+    assert result.returncode != 0
+    assert "DJANGO_ALLOWED_HOSTS chưa được đặt" in result.stderr
+
+
+def test_the_deploy_check_is_clean_with_production_settings():
+    result = run(["check", "--deploy", "--fail-level", "WARNING"], **PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_explicit_environment_wins_over_the_development_env_file():
+    # The checkout's .env says DJANGO_DEBUG=1; an explicit DJANGO_DEBUG=0 must still mean production.
+    result = run(["check"], DJANGO_DEBUG="0")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY chưa được đặt" in result.stderr
+
+
+def test_development_needs_no_configuration():
+    result = run(["check"], DJANGO_DEBUG="1")
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_language_and_time_zone_are_vietnamese(settings):
+    assert settings.LANGUAGE_CODE == "vi"
+    assert settings.TIME_ZONE == "Asia/Ho_Chi_Minh"
+
+
+def test_dates_are_written_the_vietnamese_way(settings):
+    import datetime
+
+    from django.utils import formats, translation
+
+    with translation.override("vi"):
+        assert formats.date_format(datetime.date(2022, 3, 24), "SHORT_DATE_FORMAT") == "24/03/2022"
+        assert formats.date_format(datetime.date(2022, 3, 24)) == "ngày 24 tháng 3 năm 2022"
+
+
+def test_an_english_browser_still_gets_vietnamese_dates(as_persona, world):
+    from django.urls import reverse
+
+    client = as_persona("reviewer")
+    response = client.get(
+        reverse("units:directory"), {"q": "tam ky"}, headers={"accept-language": "en-US,en"}
+    )
+    assert "từ 01/07/2025" in response.text

@@ -1,0 +1,310 @@
+"""Reading unit lists: the files the state's unit registers are published in.
+
+Two shapes are understood, detected from the content:
+
+* the two-tier list in force since 1 July 2025 (QĐ 19/2025/QĐ-TTg), as compiled by
+  github.com/thanglequoc/vietnamese-provinces-database: a JSON list of provinces with
+  `Code`, `Name`, `FullName` and their `Wards` (communes with `Code`, `Name`, `FullName`,
+  `ProvinceCode`);
+* the three-tier GSO list used until 30 June 2025 (QĐ 124/2004/QĐ-TTg), as compiled by
+  github.com/daohoangson/dvhcvn: one province object (or a list of them) with `level1_id`,
+  `name`, `type` and `level2s` → `level3s`.
+
+Parsing only reads and validates; nothing here touches the database except to read the unit
+kinds. Every problem is reported with where it is in the file, in Vietnamese.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from cchc_portal.lib.vietnamese import clean_spaces, fold
+from units.models import Level, UnitKind
+
+FORMAT_2025 = "dvhc-2025"
+FORMAT_PRE2025 = "dvhc-truoc-2025"
+FORMAT_LABELS = {
+    FORMAT_2025: "Danh mục ĐVHC hai cấp từ 01/7/2025 (QĐ 19/2025/QĐ-TTg)",
+    FORMAT_PRE2025: "Danh mục ĐVHC ba cấp trước 01/7/2025 (QĐ 124/2004/QĐ-TTg)",
+}
+# Validity and legal basis a file's units get unless the importer is told otherwise.
+FORMAT_DEFAULTS = {
+    FORMAT_2025: {
+        "valid_from": datetime.date(2025, 7, 1),
+        "valid_to": None,
+        "legal_basis": (
+            "Nghị quyết 202/2025/QH15; các Nghị quyết 1654–1687/NQ-UBTVQH15 về sắp xếp ĐVHC cấp xã; "
+            "QĐ 19/2025/QĐ-TTg ngày 30/6/2025 ban hành danh mục và mã số ĐVHC Việt Nam"
+        ),
+    },
+    FORMAT_PRE2025: {
+        "valid_from": None,
+        "valid_to": datetime.date(2025, 6, 30),
+        "legal_basis": (
+            "QĐ 124/2004/QĐ-TTg (danh mục ĐVHC của Tổng cục Thống kê); chấm dứt hoạt động từ 01/7/2025 "
+            "theo Nghị quyết 202/2025/QH15 và các Nghị quyết 1654–1687/NQ-UBTVQH15"
+        ),
+    },
+}
+# Official codes: province 2 digits, district 3, commune 5 (QĐ 124/2004, QĐ 19/2025).
+CODE_DIGITS = {Level.PROVINCE: 2, Level.DISTRICT: 3, Level.COMMUNE: 5}
+LEVEL_NAMES = {Level.PROVINCE: "tỉnh", Level.DISTRICT: "huyện", Level.COMMUNE: "xã"}
+
+
+@dataclass
+class UnitRecord:
+    """One unit as the file describes it."""
+
+    level: str
+    code: str
+    name: str
+    full_name: str
+    kind: UnitKind
+    parent_key: tuple[str, str] | None
+    where: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.level, self.code)
+
+
+@dataclass
+class ParsedUnitFile:
+    file_format: str
+    records: list[UnitRecord] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    sha256: str = ""
+
+    @property
+    def format_label(self) -> str:
+        return FORMAT_LABELS.get(self.file_format, self.file_format)
+
+    def count(self, level: str) -> int:
+        return sum(1 for r in self.records if r.level == level)
+
+
+class UnitFileError(Exception):
+    """The file cannot be read at all (not JSON, unknown shape, too large)."""
+
+
+class _KindResolver:
+    """Finds a unit kind from the label a file gives ("Thành phố", "xã"…) and the level."""
+
+    def __init__(self) -> None:
+        self.by_level: dict[str, list[tuple[str, UnitKind]]] = {}
+        for kind in UnitKind.objects.exclude(label=""):
+            self.by_level.setdefault(kind.level, []).append((fold(kind.label), kind))
+        for candidates in self.by_level.values():
+            candidates.sort(key=lambda item: -len(item[0]))  # longest label wins
+
+    def from_label(self, level: str, label: str) -> UnitKind | None:
+        folded = fold(label)
+        return next((k for lbl, k in self.by_level.get(level, []) if lbl == folded), None)
+
+    def from_full_name(self, level: str, full_name: str) -> UnitKind | None:
+        folded = fold(full_name)
+        return next((k for lbl, k in self.by_level.get(level, []) if folded.startswith(lbl + " ")), None)
+
+
+def _capitalise(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _strip_label(full_name: str, kind: UnitKind) -> str:
+    """ "Phường Tân Thạnh" → "Tân Thạnh"."""
+    words = len(kind.label.split())
+    return " ".join(full_name.split()[words:]) or full_name
+
+
+class _Reader:
+    def __init__(self, parsed: ParsedUnitFile) -> None:
+        self.parsed = parsed
+        self.kinds = _KindResolver()
+        self.seen: dict[tuple[str, str], str] = {}
+
+    def error(self, where: str, message: str) -> None:
+        self.parsed.errors.append(f"{where}: {message}")
+
+    def text(self, obj: dict[str, Any], key: str, where: str) -> str | None:
+        value = obj.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            self.error(where, _('thiếu trường "%(key)s"') % {"key": key})
+            return None
+        if not isinstance(value, str | int):
+            self.error(where, _('trường "%(key)s" phải là chuỗi ký tự') % {"key": key})
+            return None
+        return clean_spaces(str(value))
+
+    def add(
+        self,
+        level: str,
+        code: str | None,
+        full_name: str | None,
+        kind: UnitKind | None,
+        name: str | None,
+        parent_key: tuple[str, str] | None,
+        where: str,
+    ) -> UnitRecord | None:
+        if code is None or full_name is None:
+            return None
+        ok = True
+        digits = CODE_DIGITS[level]
+        if not re.fullmatch(rf"\d{{{digits}}}", code):
+            self.error(
+                where,
+                _('mã "%(code)s" không hợp lệ: mã cấp %(level)s gồm đúng %(n)d chữ số')
+                % {"code": code, "level": LEVEL_NAMES[level], "n": digits},
+            )
+            ok = False
+        if kind is None:
+            self.error(where, _('không xác định được loại đơn vị của "%(name)s"') % {"name": full_name})
+            ok = False
+        key = (level, code)
+        if key in self.seen:
+            self.error(where, _("mã %(code)s trùng với %(other)s") % {"code": code, "other": self.seen[key]})
+            ok = False
+        if not ok or kind is None:
+            return None
+        self.seen[key] = where
+        full_name = _capitalise(full_name)
+        record = UnitRecord(
+            level=level,
+            code=code,
+            name=name or _strip_label(full_name, kind),
+            full_name=full_name,
+            kind=kind,
+            parent_key=parent_key,
+            where=where,
+        )
+        self.parsed.records.append(record)
+        return record
+
+    # -- two-tier, since 1 July 2025 ---------------------------------------------------------------
+    def read_2025(self, provinces: list[Any]) -> None:
+        for i, province in enumerate(provinces, start=1):
+            where = _("Tỉnh thứ %(i)d") % {"i": i}
+            if not isinstance(province, dict):
+                self.error(where, _("phải là một đối tượng JSON"))
+                continue
+            code = self.text(province, "Code", where)
+            full_name = self.text(province, "FullName", where)
+            if code:
+                where = f"{where} (mã {code})"
+            kind = self.kinds.from_full_name(Level.PROVINCE, full_name) if full_name else None
+            name = clean_spaces(str(province.get("Name") or "")) or None
+            record = self.add(Level.PROVINCE, code, full_name, kind, name, None, where)
+            wards = province.get("Wards")
+            if not isinstance(wards, list):
+                self.error(where, _('thiếu danh sách "Wards" (các đơn vị cấp xã)'))
+                continue
+            for j, ward in enumerate(wards, start=1):
+                ward_where = _("%(where)s, đơn vị cấp xã thứ %(j)d") % {"where": where, "j": j}
+                if not isinstance(ward, dict):
+                    self.error(ward_where, _("phải là một đối tượng JSON"))
+                    continue
+                ward_code = self.text(ward, "Code", ward_where)
+                ward_full = self.text(ward, "FullName", ward_where)
+                if ward_code:
+                    ward_where = f"{ward_where} (mã {ward_code})"
+                declared = ward.get("ProvinceCode")
+                if code and declared is not None and str(declared).strip() != code:
+                    self.error(
+                        ward_where,
+                        _('ProvinceCode "%(declared)s" không khớp với tỉnh chứa nó (%(code)s)')
+                        % {"declared": declared, "code": code},
+                    )
+                    continue
+                ward_kind = self.kinds.from_full_name(Level.COMMUNE, ward_full) if ward_full else None
+                ward_name = clean_spaces(str(ward.get("Name") or "")) or None
+                self.add(
+                    Level.COMMUNE,
+                    ward_code,
+                    ward_full,
+                    ward_kind,
+                    ward_name,
+                    record.key if record else None,
+                    ward_where,
+                )
+
+    # -- three-tier, until 30 June 2025 ------------------------------------------------------------
+    def read_pre2025(self, provinces: list[Any]) -> None:
+        levels = [
+            (Level.PROVINCE, "level1_id", "level2s", _("Tỉnh")),
+            (Level.DISTRICT, "level2_id", "level3s", _("đơn vị cấp huyện")),
+            (Level.COMMUNE, "level3_id", None, _("đơn vị cấp xã")),
+        ]
+
+        def walk(items: Any, depth: int, parent_key: tuple[str, str] | None, prefix: str) -> None:
+            level, id_key, children_key, noun = levels[depth]
+            if not isinstance(items, list):
+                list_key = levels[depth - 1][2] if depth else "level1s"
+                self.error(prefix or _("Tệp"), _('thiếu danh sách "%(key)s"') % {"key": list_key})
+                return
+            for i, item in enumerate(items, start=1):
+                where = f"{prefix}, {noun} thứ {i}" if prefix else f"{noun} thứ {i}"
+                if not isinstance(item, dict):
+                    self.error(where, _("phải là một đối tượng JSON"))
+                    continue
+                code = self.text(item, id_key, where)
+                full_name = self.text(item, "name", where)
+                if code:
+                    where = f"{where} (mã {code})"
+                label = clean_spaces(str(item.get("type") or ""))
+                kind = self.kinds.from_label(level, label) if label else None
+                if kind is None and full_name:
+                    kind = self.kinds.from_full_name(level, full_name)
+                record = self.add(level, code, full_name, kind, None, parent_key, where)
+                if children_key:
+                    walk(item.get(children_key), depth + 1, record.key if record else None, where)
+
+        walk(provinces, 0, None, "")
+
+
+def read_unit_file(content: bytes, max_bytes: int | None = None) -> ParsedUnitFile:
+    """Parse a unit list; structural problems raise UnitFileError, row problems are collected."""
+    if max_bytes is not None and len(content) > max_bytes:
+        raise UnitFileError(
+            _("Tệp quá lớn (%(size)s MB); giới hạn là %(limit)s MB.")
+            % {"size": round(len(content) / 1048576, 1), "limit": round(max_bytes / 1048576, 1)}
+        )
+    if not content.strip():
+        raise UnitFileError(_("Tệp rỗng."))
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UnitFileError(
+            _("Tệp không phải văn bản UTF-8 (byte thứ %(pos)d). Hãy lưu tệp JSON với mã hóa UTF-8.")
+            % {"pos": exc.start + 1}
+        ) from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UnitFileError(
+            _("Tệp không phải JSON hợp lệ: dòng %(line)d, cột %(col)d (%(msg)s).")
+            % {"line": exc.lineno, "col": exc.colno, "msg": exc.msg}
+        ) from exc
+
+    if isinstance(data, dict) and "level1_id" in data:
+        data = [data]
+    if isinstance(data, list) and data and all(isinstance(p, dict) and "Wards" in p for p in data):
+        parsed = ParsedUnitFile(FORMAT_2025)
+        _Reader(parsed).read_2025(data)
+    elif isinstance(data, list) and data and all(isinstance(p, dict) and "level1_id" in p for p in data):
+        parsed = ParsedUnitFile(FORMAT_PRE2025)
+        _Reader(parsed).read_pre2025(data)
+    else:
+        raise UnitFileError(
+            _(
+                'Không nhận ra cấu trúc tệp. Cần danh sách tỉnh có trường "Wards" (danh mục từ 01/7/2025) '
+                'hoặc đối tượng tỉnh có "level1_id", "level2s", "level3s" (danh mục trước 01/7/2025).'
+            )
+        )
+    parsed.sha256 = hashlib.sha256(content).hexdigest()
+    return parsed

@@ -1,0 +1,21 @@
+from django.core.management.base import BaseCommand
+
+from documents.demo import load_document_demo
+from plans.demo import load_plan_demo
+from units.demo import DEMO_PASSWORD, load_demo
+
+
+class Command(BaseCommand):
+    help = "Nạp danh mục đơn vị thật và dữ liệu minh họa (người dùng cho mỗi vai trò). Chạy lại không sao."
+
+    def handle(self, *args, **options):
+        personas = load_demo(log=self.stdout.write)
+        load_plan_demo(log=self.stdout.write)
+        load_document_demo(log=self.stdout.write)
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS("Cổng CCHC: http://127.0.0.1:8000  —  tài khoản minh họa:"))
+        width = max(len(p.username) for p in personas)
+        for persona in personas:
+            self.stdout.write(f"  {persona.username.ljust(width)}  {persona.describes}")
+        self.stdout.write(f"  Mật khẩu chung: {DEMO_PASSWORD}")
+        self.stdout.write("")
