@@ -382,10 +382,44 @@ def _pdf_signer_class():
     return TimedPdfSigner
 
 
+@functools.cache
+def _signer_class():
+    """pyHanko's SimpleSigner parses the DER key again for every raw signature, and pyca checks an
+    RSA key's consistency on every load (~35 ms); a document signature takes three such loads
+    (the check here, the size estimate, the signature). This signer keeps the key loaded once,
+    and answers the size estimate's dry run for an RSA key without signing."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from pyhanko.sign.signers import SimpleSigner
+
+    class LoadedKeySigner(SimpleSigner):
+        def __init__(self, *args, loaded_key, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._loaded_key = loaded_key
+
+        async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run=False) -> bytes:
+            if dry_run and isinstance(self._loaded_key, rsa.RSAPrivateKey):
+                return bytes(self._loaded_key.key_size // 8)  # a PKCS#1 signature is this long
+            return self.sign_raw(data, digest_algorithm)
+
+        def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+            from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+            from pyhanko.sign.general import get_pyca_cryptography_hash
+
+            mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
+            try:
+                name = mechanism.signature_algo
+            except ValueError:
+                name = mechanism["algorithm"].native
+            if name == "rsassa_pkcs1v15" and isinstance(self._loaded_key, rsa.RSAPrivateKey):
+                return self._loaded_key.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+            return super().sign_raw(data, digest_algorithm)  # other algorithms: pyHanko's own way
+
+    return LoadedKeySigner
+
+
 def _check_spec(spec: SignerSpec, when: datetime.datetime, page_count: int):
     """The pyHanko signer for a spec, after checking everything that can be checked up front."""
     from cryptography.hazmat.primitives import serialization
-    from pyhanko.sign.signers import SimpleSigner
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
     label = _signer_label(spec)
@@ -400,7 +434,11 @@ def _check_spec(spec: SignerSpec, when: datetime.datetime, page_count: int):
     if box.width <= 0 or box.height <= 0:
         raise SigningError(_("Ô chữ ký của %(name)s có kích thước không hợp lệ.") % {"name": label})
     try:
-        key = serialization.load_der_private_key(bytes(spec.key_der), password=None)
+        # The key was checked when its PKCS#12 file was read (read_pkcs12); skip pyca's slow
+        # RSA consistency check here, it runs on every load.
+        key = serialization.load_der_private_key(
+            bytes(spec.key_der), password=None, unsafe_skip_rsa_key_validation=True
+        )
         key_info = asn1_keys.PrivateKeyInfo.load(bytes(spec.key_der))
         cert_public = serialization.load_der_public_key(spec.certificate.public_key.dump())
     except Exception:
@@ -419,10 +457,11 @@ def _check_spec(spec: SignerSpec, when: datetime.datetime, page_count: int):
             )
             % {"name": label, "when": iso_vietnam(when), "start": _vn_date(start), "end": _vn_date(end)}
         )
-    return SimpleSigner(
+    return _signer_class()(
         signing_cert=spec.certificate,
         signing_key=key_info,
         cert_registry=SimpleCertificateStore.from_certs(list(spec.chain)),
+        loaded_key=key,
     )
 
 
