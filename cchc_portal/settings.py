@@ -188,6 +188,11 @@ UNIT_IMPORT_MAX_BYTES = env.int("UNIT_IMPORT_MAX_BYTES", default=10 * 1024 * 102
 SIGNED_PDF_MAX_BYTES = env.int("SIGNED_PDF_MAX_BYTES", default=20 * 1024 * 1024)
 # Largest task spreadsheet accepted (a plan's task table is a few hundred kB at most).
 TASK_IMPORT_MAX_BYTES = env.int("TASK_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+# Evidence files attached to progress entries (photos, PDF, Office documents).
+EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
+# Days after a report's deadline during which a late report is still accepted (marked late);
+# after that the period is closed for the unit until a reviewer reopens it.
+REPORT_LATE_DAYS = env.int("REPORT_LATE_DAYS", default=30)
 
 # --- Security ---------------------------------------------------------------------------------
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)

@@ -20,6 +20,7 @@ urlpatterns = [
     path("doi-mat-khau/xong/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("don-vi/", include("units.urls")),
     path("ke-hoach/", include("plans.urls")),
+    path("", include("reports.urls")),
     path("", include("documents.urls")),
     path("nhat-ky/", views.audit_log, name="audit_log"),
     path("healthz/", views.healthz, name="healthz"),

@@ -53,6 +53,35 @@ def editors_of(allowed: set[str], viewers: set[str], status: int = OK) -> dict[s
 PROVINCE_VIEWERS = {"reviewer", "admin"}
 OTHER_PROVINCE_VIEWERS = {"other_reviewer", "admin"}
 
+
+def report_b(w):
+    """Commune B's plan cascaded and issued, its annual report open (kept open whatever the
+    date), with an evidence file: built once per test, on first use."""
+    if not hasattr(w, "report_b"):
+        import datetime
+
+        from django.core.files.base import ContentFile
+
+        from reports import services as reports
+        from reports.models import Evidence
+        from reports.periods import Period
+        from reports.tests.conftest import cascade
+
+        cascade(w.commune_b, w.province_plan, rules={"annual": 20})
+        report = reports.open_report(w.commune_b, Period(w.province_plan.year, "annual"))
+        report.reopened_until = datetime.date(2100, 1, 1)
+        report.save()
+        entry = report.entries.first()
+        evidence = Evidence(entry=entry, name="anh.png", size=3, content_type="image/png")
+        evidence.file.save("anh.png", ContentFile(b"png"), save=True)
+        w.report_b, w.entry_b, w.evidence_b = report, entry, evidence
+        w.period_b = report.period.code
+    return w
+
+
+ENTRY_DATA = {"status": "in_progress", "progress": "10", "narrative": "Đang làm", "lock_version": "1"}
+COMMUNE_B_VIEWERS = {"officer_b", "reviewer", "admin"}
+
 MATRIX = [
     Row("home", everyone(OK)),
     Row("login", everyone(REDIRECT, anonymous=OK)),
@@ -182,6 +211,48 @@ MATRIX = [
         lambda w: [w.province_plan.document.verification_code],
     ),
     Row("admin:documents_signingcredential_upload", only({"admin"}, denied=REDIRECT)),
+    # Reports of commune B: its officer enters; the province reviews; commune A never sees them.
+    Row("reports:index", everyone(OK)),
+    Row("reports:entries", only(COMMUNE_B_VIEWERS), lambda w: [w.commune_b.pk, report_b(w).period_b]),
+    Row("reports:report", only(COMMUNE_B_VIEWERS), lambda w: [w.commune_b.pk, report_b(w).period_b]),
+    Row(
+        "reports:entry_save",
+        editors_of({"officer_b"}, COMMUNE_B_VIEWERS),
+        lambda w: [report_b(w).entry_b.pk],
+        "post",
+        ENTRY_DATA,
+    ),
+    Row(
+        "reports:evidence_add",
+        editors_of({"officer_b"}, COMMUNE_B_VIEWERS, 422),  # no file given: the form says so
+        lambda w: [report_b(w).entry_b.pk],
+        "post",
+    ),
+    Row("reports:evidence_file", only(COMMUNE_B_VIEWERS), lambda w: [report_b(w).evidence_b.pk]),
+    Row(
+        "reports:evidence_delete",
+        editors_of({"officer_b"}, COMMUNE_B_VIEWERS),
+        lambda w: [report_b(w).evidence_b.pk],
+        "post",
+    ),
+    Row(
+        "reports:transition",
+        editors_of({"reviewer", "admin"}, COMMUNE_B_VIEWERS, REDIRECT),
+        lambda w: [report_b(w).report_b.pk],
+        "post",
+        {"action": "accept"},
+    ),
+    Row("reports:overview", only(PROVINCE_VIEWERS), lambda w: [w.danang.pk, report_b(w).period_b]),
+    Row(
+        "reports:bulk_accept",
+        only(PROVINCE_VIEWERS, status=REDIRECT),
+        lambda w: [w.danang.pk, report_b(w).period_b],
+        "post",
+    ),
+    Row("reports:rollup", only(PROVINCE_VIEWERS), lambda w: [w.danang.pk, report_b(w).period_b]),
+    Row("reports:rollup_export", only(PROVINCE_VIEWERS), lambda w: [w.danang.pk, report_b(w).period_b]),
+    Row("reports:overview", only(OTHER_PROVINCE_VIEWERS), lambda w: [w.quangngai.pk, "2026-N"]),
+    Row("reports:report", only(set()), lambda w: [w.commune_b.pk, "2026-Q9"]),
     Row("admin:index", only({"admin"}, denied=REDIRECT)),
     Row("admin:units_unit_import", only({"admin"}, denied=REDIRECT)),
 ]

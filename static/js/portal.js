@@ -88,3 +88,42 @@
     }
   });
 })();
+
+// Autosaved forms (progress entries): a save that never reached the server is retried when the
+// connection is back, every few seconds until then; the typed values stay in the form, and the
+// form says it is not saved yet.
+(function () {
+  "use strict";
+  var pending = new Set();
+  function state(form, text) {
+    var box = form.querySelector(".save-state");
+    if (box) box.textContent = text;
+  }
+  function retry() {
+    pending.forEach(function (form) {
+      if (!document.body.contains(form)) {
+        pending.delete(form);
+        return;
+      }
+      if (window.htmx) window.htmx.trigger(form, "submit");
+    });
+  }
+  document.addEventListener("htmx:sendError", function (event) {
+    var form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("form[data-autosave]");
+    if (!form) return;
+    pending.add(form);
+    form.setAttribute("data-pending", "1");
+    state(form, document.body.getAttribute("data-msg-unsaved") || "");
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("form[data-autosave]");
+    if (form && event.detail.xhr && event.detail.xhr.status) {
+      pending.delete(form);
+      form.removeAttribute("data-pending");
+    }
+  });
+  window.addEventListener("online", retry);
+  window.setInterval(function () {
+    if (pending.size && navigator.onLine !== false) retry();
+  }, 5000);
+})();

@@ -1,0 +1,263 @@
+"""The superior unit's view of a period: who has reported, and the results rolled up through the
+cascade links (province → (district) → commune) — in a fixed number of queries whatever the
+number of units.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q
+from django.utils.translation import gettext_lazy as _
+
+from plans.models import Aggregation, Plan, Status, Target, Task
+from reports.models import DONE, Entry, EntryStatus, Report, ReportState, TargetResult
+from reports.periods import Period
+from units.models import Unit
+
+SUBMITTED_STATES = (ReportState.SUBMITTED, ReportState.ACCEPTED)
+
+
+@dataclass
+class UnitRow:
+    unit: Unit
+    plan: Plan | None
+    report: Report | None
+    entered: int = 0
+    total: int = 0
+    done: int = 0
+    progress: float = 0.0  # average % over the unit's tasks
+
+    @property
+    def state(self) -> str:
+        if self.plan is None:
+            return "no_plan"
+        return self.report.state if self.report else ReportState.NOT_STARTED
+
+    @property
+    def state_label(self) -> str:
+        if self.plan is None:
+            return str(_("Chưa có kế hoạch"))
+        return str(self.report.get_state_display() if self.report else ReportState.NOT_STARTED.label)
+
+    @property
+    def has_submitted(self) -> bool:
+        return self.report is not None and self.report.first_submitted_at is not None
+
+    @property
+    def is_clean(self) -> bool:
+        """Submitted, every task entered: what bulk acceptance may take."""
+        return (
+            self.report is not None
+            and self.report.state == ReportState.SUBMITTED
+            and self.entered == self.total
+        )
+
+
+@dataclass
+class TaskRoll:
+    task: Task
+    units: int = 0  # units whose plan carries the task
+    statuses: Counter = field(default_factory=Counter)
+    targets: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def done(self) -> int:
+        return sum(self.statuses[s] for s in DONE)
+
+    @property
+    def status_rows(self) -> list[tuple[str, int]]:
+        """(label, count) in the order of the status list (a Counter cannot be iterated in a
+        template: `.items` would look up the key "items")."""
+        return [
+            (str(label), self.statuses[value]) for value, label in EntryStatus.choices if self.statuses[value]
+        ]
+
+
+@dataclass
+class Rollup:
+    unit: Unit
+    period: Period
+    plan: Plan | None
+    rows: list[UnitRow]
+    tasks: list[TaskRoll]
+    include_unaccepted: bool
+
+    @property
+    def expected(self) -> int:
+        return sum(1 for r in self.rows if r.plan is not None)
+
+    @property
+    def submitted(self) -> int:
+        return sum(1 for r in self.rows if r.has_submitted)
+
+    @property
+    def on_time(self) -> int:
+        return sum(1 for r in self.rows if r.has_submitted and not r.report.is_late)
+
+    @property
+    def completeness(self) -> float:
+        return 100 * self.submitted / self.expected if self.expected else 0.0
+
+    @property
+    def timeliness(self) -> float:
+        return 100 * self.on_time / self.submitted if self.submitted else 0.0
+
+
+def _plans_below(unit: Unit, year: int) -> dict[int, Plan]:
+    """unit id → the latest issued plan of the year, for every unit strictly below `unit`."""
+    plans = (
+        Plan.objects.filter(unit__path__startswith=unit.path, year=year, status=Status.ISSUED)
+        .exclude(unit=unit)
+        .order_by("unit_id", "-version")
+    )
+    chosen: dict[int, Plan] = {}
+    for plan in plans.only("pk", "unit_id", "version", "parent_plan_id"):
+        chosen.setdefault(plan.unit_id, plan)
+    return chosen
+
+
+def build(
+    unit: Unit, period: Period, *, include_unaccepted: bool = True, reporting_only: bool = True
+) -> Rollup:
+    """Every unit below `unit` that has (or should have) a plan for the year, with its report for
+    the period; and the superior plan's tasks with what the units did, through the cascade links.
+
+    Queries: units, plans, reports, entry counts, own plan, tasks below, own tasks+targets,
+    entries, target results — nine, whatever the number of units."""
+    from reports.services import plan_for
+
+    units = list(
+        Unit.objects.filter(path__startswith=unit.path, depth__gt=unit.depth)
+        .valid_on(period.end)
+        .select_related("kind")
+        .order_by("path")
+    )
+    plans = _plans_below(unit, period.year)
+    if reporting_only:
+        # Units that report: those with a plan, and communes (expected to have one).
+        units = [u for u in units if u.pk in plans or u.kind.level in ("commune", "district")]
+    reports = {
+        r.unit_id: r
+        for r in Report.objects.filter(
+            unit__in=[u.pk for u in units],
+            year=period.year,
+            period_kind=period.kind,
+            period_number=period.number,
+        )
+    }
+    counts = {
+        row["report_id"]: row
+        for row in Entry.objects.filter(report__in=list(reports.values()))
+        .values("report_id")
+        .annotate(
+            total=Count("pk"),
+            entered=Count("pk", filter=Q(is_entered=True)),
+            done=Count("pk", filter=Q(status__in=list(DONE))),
+        )
+    }
+    progress: dict[int, list[int]] = defaultdict(list)
+    own_plan = plan_for(unit, period.year)
+    task_rolls: dict[int, TaskRoll] = {}
+    superior_of: dict[int, int | None] = {}
+    if own_plan is not None:
+        own_tasks = list(
+            own_plan.tasks.prefetch_related("targets").order_by("group__position", "position", "pk")
+        )
+        task_rolls = {t.pk: TaskRoll(t) for t in own_tasks}
+        below = Task.objects.filter(plan_id__in=[p.pk for p in plans.values()]).values_list(
+            "pk", "superior_task_id", "plan__unit_id"
+        )
+        unit_of_task: dict[int, int] = {}
+        for pk, superior, unit_id in below:
+            superior_of[pk] = superior
+            unit_of_task[pk] = unit_id
+
+        def root(task_id: int) -> int | None:
+            seen = 0
+            while task_id is not None and task_id not in task_rolls and seen < 10:
+                task_id = superior_of.get(task_id)
+                seen += 1
+            return task_id if task_id in task_rolls else None
+
+        roots = {pk: root(pk) for pk in superior_of}
+        carried: dict[int, set[int]] = defaultdict(set)
+        for pk, top in roots.items():
+            if top is not None:
+                carried[top].add(unit_of_task[pk])
+        for top, unit_ids in carried.items():
+            task_rolls[top].units = len(unit_ids)
+        shown_reports = [r for r in reports.values() if include_unaccepted or r.state == ReportState.ACCEPTED]
+        for task_id, status in Entry.objects.filter(report__in=shown_reports).values_list(
+            "task_id", "status"
+        ):
+            top = roots.get(task_id)
+            if top is not None:
+                task_rolls[top].statuses[status] += 1
+        for report_id, pct in Entry.objects.filter(report__in=list(reports.values())).values_list(
+            "report_id", "progress"
+        ):
+            progress[report_id].append(pct)
+        # Targets: the units' targets copied from ours (superior_target chain), aggregated.
+        own_targets = {t.pk: t for roll in task_rolls.values() for t in roll.task.targets.all()}
+        values: dict[int, list[tuple[Decimal, Decimal]]] = defaultdict(list)
+        results = TargetResult.objects.filter(
+            entry__report__in=shown_reports, achieved__isnull=False
+        ).values_list(
+            "achieved",
+            "target_id",
+            "target__value",
+            "target__superior_target_id",
+            "target__superior_target__superior_target_id",
+        )
+        for achieved, target_id, goal, sup, sup2 in results:
+            for candidate in (target_id, sup, sup2):
+                if candidate in own_targets:
+                    values[candidate].append((achieved, goal))
+                    break
+        for roll in task_rolls.values():
+            for target in roll.task.targets.all():
+                roll.targets.append(_aggregate(target, values.get(target.pk, [])))
+    rows = []
+    for u in units:
+        report = reports.get(u.pk)
+        count = counts.get(report.pk) if report else None
+        pcts = progress.get(report.pk, []) if report else []
+        rows.append(
+            UnitRow(
+                unit=u,
+                plan=plans.get(u.pk),
+                report=report,
+                entered=count["entered"] if count else 0,
+                total=count["total"] if count else 0,
+                done=count["done"] if count else 0,
+                progress=sum(pcts) / len(pcts) if pcts else 0.0,
+            )
+        )
+    return Rollup(unit, period, own_plan, rows, list(task_rolls.values()), include_unaccepted)
+
+
+def _aggregate(target: Target, values: list[tuple[Decimal, Decimal]]) -> dict[str, Any]:
+    achieved = [v for v, _goal in values]
+    if not values:
+        value = None
+    elif target.aggregation == Aggregation.SUM:
+        value = sum(achieved, Decimal(0))
+    elif target.aggregation == Aggregation.AVERAGE:
+        value = sum(achieved, Decimal(0)) / len(achieved)
+    else:  # share of units reaching their own target
+        reached = sum(1 for v, goal in values if v >= goal)
+        value = Decimal(100 * reached) / len(values)
+    return {
+        "target": target,
+        "value": value,
+        "units": len(values),
+        "is_share": target.aggregation == Aggregation.SHARE,
+    }
+
+
+def status_labels() -> dict[str, str]:
+    return dict(EntryStatus.choices)

@@ -1,0 +1,705 @@
+"""Periodic reports: opening a unit's report for a period, saving entries safely, evidence, the
+report's workflow (submit → return/accept → reopen) and the period windows.
+
+Every refused action raises ReportError with a Vietnamese message the views show as is. Saving
+an entry carries the `lock_version` the user loaded; if someone saved in between, EntryConflict
+carries the current entry so the page can show both and let the user choose.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from plans.models import Aggregation, Plan, Status, Target
+from reports.models import (
+    DONE,
+    Entry,
+    EntryStatus,
+    Evidence,
+    Report,
+    ReportEvent,
+    ReportState,
+    TargetResult,
+)
+from reports.periods import Period, required_periods
+from units.models import Capability, Membership, Unit
+
+
+class ReportError(Exception):
+    """A refused action, with the message to show the user."""
+
+
+class EntryConflict(ReportError):
+    def __init__(self, current: Entry) -> None:
+        self.current = current
+        who = current.updated_by.get_full_name() if current.updated_by else _("người khác")
+        super().__init__(
+            _(
+                "%(who)s vừa lưu kết quả này lúc %(when)s. Nội dung bạn nhập vẫn còn trong ô; hãy xem bản của "
+                "họ bên dưới rồi chọn giữ bản nào."
+            )
+            % {"who": who, "when": timezone.localtime(current.updated_at).strftime("%H:%M:%S")}
+        )
+
+
+def today() -> datetime.date:
+    return timezone.localdate()
+
+
+# --- plans and periods -------------------------------------------------------------------------------
+
+
+def plan_for(unit: Unit, year: int) -> Plan | None:
+    """The plan a unit reports against: its latest issued plan of the year."""
+    return (
+        Plan.objects.filter(unit=unit, year=year, status=Status.ISSUED)
+        .select_related("unit__kind")
+        .order_by("-version")
+        .first()
+    )
+
+
+def deadline_days(plan: Plan) -> dict[str, int]:
+    return {rule.period_type: rule.deadline_day for rule in plan.reporting_rules.all()}
+
+
+def periods_for(plan: Plan) -> list[Period]:
+    return required_periods(deadline_days(plan), plan.year)
+
+
+def period_in_plan(plan: Plan, period: Period) -> bool:
+    return period in periods_for(plan)
+
+
+@dataclass(frozen=True)
+class Window:
+    """Where a period stands for a unit today."""
+
+    state: str  # "upcoming" | "open" | "late" | "closed"
+    deadline: datetime.date
+    closes: datetime.date
+
+    @property
+    def accepts_entries(self) -> bool:
+        return self.state in ("open", "late")
+
+    @property
+    def label(self) -> str:
+        return {
+            "upcoming": _("Chưa đến kỳ"),
+            "open": _("Đang mở, hạn gửi %(d)s"),
+            "late": _("Quá hạn %(d)s, vẫn nhận (ghi trễ hạn)"),
+            "closed": _("Đã đóng"),
+        }[self.state] % {"d": self.deadline.strftime("%d/%m/%Y")}
+
+
+def window(
+    plan: Plan, period: Period, *, report: Report | None = None, on: datetime.date | None = None
+) -> Window:
+    day = on or today()
+    deadline_day = deadline_days(plan).get(period.kind, 20)
+    deadline, closes = period.deadline(deadline_day), period.closes(deadline_day)
+    if report is not None and report.reopened_until and day <= report.reopened_until:
+        closes = max(closes, report.reopened_until)
+    if day < period.start:
+        state = "upcoming"
+    elif day <= deadline:
+        state = "open"
+    elif day <= closes:
+        state = "late"
+    else:
+        state = "closed"
+    return Window(state, deadline, closes)
+
+
+def current_period(plan: Plan, on: datetime.date | None = None) -> Period | None:
+    """The period to work on today: the earliest one whose window is open (or late)."""
+    day = on or today()
+    for period in periods_for(plan):
+        if window(plan, period, on=day).accepts_entries:
+            return period
+    return None
+
+
+# --- opening a report ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def open_report(unit: Unit, period: Period, *, plan: Plan | None = None) -> Report:
+    """The unit's report for the period, created with one entry per task of its plan (cumulative
+    periods prefilled from the quarters' entries)."""
+    plan = plan or plan_for(unit, period.year)
+    if plan is None:
+        raise ReportError(
+            _("%(unit)s chưa có kế hoạch năm %(year)d đã ban hành, nên chưa có gì để báo cáo.")
+            % {"unit": unit.full_name, "year": period.year}
+        )
+    if not period_in_plan(plan, period):
+        raise ReportError(
+            _("Kế hoạch của %(unit)s không yêu cầu báo cáo %(period)s.")
+            % {"unit": unit.full_name, "period": period.label}
+        )
+    report = Report.objects.filter(
+        unit=unit, year=period.year, period_kind=period.kind, period_number=period.number
+    ).first()
+    if report is None:
+        try:
+            with transaction.atomic():
+                report = Report.objects.create(
+                    unit=unit,
+                    plan=plan,
+                    year=period.year,
+                    period_kind=period.kind,
+                    period_number=period.number,
+                    deadline=period.deadline(deadline_days(plan).get(period.kind, 20)),
+                    recipient=_default_recipient(unit),
+                )
+        except IntegrityError:  # someone else opened it at the same moment
+            report = Report.objects.get(
+                unit=unit, year=period.year, period_kind=period.kind, period_number=period.number
+            )
+    _ensure_entries(report)
+    return report
+
+
+def _default_recipient(unit: Unit) -> str:
+    parent = Unit.objects.get_parent(unit)
+    if parent is None:
+        return ""
+    return (parent.authority_line or parent.full_name).replace("ỦY BAN NHÂN DÂN", "Ủy ban nhân dân").strip()
+
+
+def _ensure_entries(report: Report) -> None:
+    """One entry per task of the report's plan; new ones of a cumulative period prefilled."""
+    tasks = list(report.plan.tasks.values_list("pk", flat=True))
+    have = set(report.entries.values_list("task_id", flat=True))
+    missing = [pk for pk in tasks if pk not in have]
+    if not missing:
+        return
+    Entry.objects.bulk_create([Entry(report=report, task_id=pk) for pk in missing], ignore_conflicts=True)
+    if report.period.is_cumulative:
+        _prefill_cumulative(report, missing)
+
+
+def _prefill_cumulative(report: Report, task_ids: list[int]) -> None:
+    """A 6-month, 9-month or annual report starts from the quarters (and months) it covers:
+    the latest status and %, the narratives one after another, the targets aggregated."""
+    period = report.period
+    earlier = [
+        r
+        for r in Report.objects.filter(unit=report.unit, year=report.year).exclude(pk=report.pk)
+        if period.covers(r.period) and r.period.kind in ("quarterly", "half_year")
+    ]
+    # Quarters only (a half covers its quarters; the annual report prefers the quarters too).
+    earlier = [r for r in earlier if r.period.kind == "quarterly"] or earlier
+    if not earlier:
+        return
+    earlier.sort(key=lambda r: r.period.end)
+    entries = {
+        (e.report_id, e.task_id): e
+        for e in Entry.objects.filter(report__in=earlier, task_id__in=task_ids, is_entered=True)
+    }
+    results: dict[tuple[int, int], list[Decimal]] = {}
+    for result in TargetResult.objects.filter(
+        entry__in=entries.values(), achieved__isnull=False
+    ).select_related("entry"):
+        results.setdefault((result.entry.task_id, result.target_id), []).append(result.achieved)
+    aggregation = dict(Target.objects.filter(task_id__in=task_ids).values_list("pk", "aggregation"))
+    new_entries = {e.task_id: e for e in report.entries.filter(task_id__in=task_ids)}
+    new_results = []
+    for task_id, entry in new_entries.items():
+        found = [entries[(r.pk, task_id)] for r in earlier if (r.pk, task_id) in entries]
+        if not found:
+            continue
+        latest = found[-1]
+        entry.status = latest.status
+        entry.progress = latest.progress
+        entry.narrative = "\n".join(
+            f"{r.period.label}: {entries[(r.pk, task_id)].narrative.strip()}"
+            for r in earlier
+            if (r.pk, task_id) in entries and entries[(r.pk, task_id)].narrative.strip()
+        )
+        entry.save(update_fields=["status", "progress", "narrative"])
+        for (t_id, target_id), values in results.items():
+            if t_id != task_id:
+                continue
+            kind = aggregation.get(target_id, Aggregation.SUM)
+            if kind == Aggregation.SUM:
+                value = sum(values, Decimal(0))
+            elif kind == Aggregation.AVERAGE:
+                value = sum(values, Decimal(0)) / len(values)
+            else:
+                value = values[-1]
+            new_results.append(TargetResult(entry=entry, target_id=target_id, achieved=value))
+    TargetResult.objects.bulk_create(new_results, ignore_conflicts=True)
+
+
+# --- who works on what --------------------------------------------------------------------------------
+
+
+def roles_at(user: Any, unit: Unit) -> set[int]:
+    return set(Membership.objects.active().filter(user=user, unit=unit).values_list("role_id", flat=True))
+
+
+def entries_for(report: Report, user: Any, caps: frozenset[str]):
+    """The entries a user works on: the office (compile) and leaders see all of them; an officer
+    sees the tasks led by or shared with their role."""
+    entries = (
+        report.entries.select_related("task__group__lead_role", "updated_by")
+        .prefetch_related("task__targets", "task__co_roles", "results", "evidence")
+        .order_by("task__group__position", "task__position", "task__pk")
+    )
+    if caps & {
+        Capability.COMPILE_REPORTS,
+        Capability.APPROVE_SIGN,
+        Capability.REVIEW_REPORTS,
+        Capability.ADMINISTER,
+    }:
+        return entries
+    roles = roles_at(user, report.unit)
+    return entries.filter(Q(task__group__lead_role__in=roles) | Q(task__co_roles__in=roles)).distinct()
+
+
+def can_edit_entries(report: Report, caps: frozenset[str]) -> bool:
+    return bool(caps & {Capability.ENTER_PROGRESS, Capability.COMPILE_REPORTS})
+
+
+def editable_problem(report: Report, on: datetime.date | None = None) -> str:
+    """Why the report's entries cannot be changed now, or ""."""
+    if report.state == ReportState.SUBMITTED:
+        return _("Báo cáo đã gửi, đang chờ xét; không sửa được cho đến khi được trả lại.")
+    if report.state == ReportState.ACCEPTED:
+        return _("Báo cáo đã được tiếp nhận và khóa; muốn sửa phải đề nghị cấp trên mở lại.")
+    state = window(report.plan, report.period, report=report, on=on).state
+    if state == "closed":
+        return _("Kỳ báo cáo đã đóng; đề nghị cấp trên mở lại kỳ báo cáo cho đơn vị.")
+    if state == "upcoming":
+        return _("Chưa đến kỳ báo cáo này.")
+    return ""
+
+
+# --- saving an entry ------------------------------------------------------------------------------------
+
+
+@dataclass
+class EntryInput:
+    status: str
+    progress: int
+    narrative: str
+    achieved: dict[int, Decimal | None]  # target pk → value (None: cleared)
+
+
+def parse_entry(entry: Entry, data: Any) -> tuple[EntryInput | None, dict[str, str]]:
+    """Read and check an entry form; errors are keyed by field name."""
+    errors: dict[str, str] = {}
+    status = data.get("status", "")
+    if status not in EntryStatus.values:
+        errors["status"] = _("Hãy chọn tình trạng thực hiện.")
+    raw_progress = (data.get("progress") or "0").strip().rstrip("%")
+    try:
+        progress = int(raw_progress)
+        if not 0 <= progress <= 100:
+            raise ValueError
+    except ValueError:
+        errors["progress"] = _("Tiến độ là số phần trăm từ 0 đến 100.")
+        progress = 0
+    if status in DONE and not errors.get("progress"):
+        progress = 100
+    achieved: dict[int, Decimal | None] = {}
+    for target in entry.task.targets.all():
+        raw = (data.get(f"target_{target.pk}") or "").strip().replace(" ", "").replace(",", ".")
+        if not raw:
+            achieved[target.pk] = None
+            continue
+        try:
+            value = Decimal(raw)
+            if value < 0 or value >= Decimal("1e10") or not value.is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            errors[f"target_{target.pk}"] = _("“%(value)s” không phải là một số không âm.") % {
+                "value": raw[:20]
+            }
+            continue
+        achieved[target.pk] = value.quantize(Decimal("0.01"))
+    narrative = (data.get("narrative") or "").strip()
+    if len(narrative) > 20000:
+        errors["narrative"] = _("Mô tả quá dài (tối đa 20.000 ký tự).")
+    if errors:
+        return None, errors
+    return EntryInput(status, progress, narrative, achieved), {}
+
+
+@transaction.atomic
+def save_entry(entry: Entry, values: EntryInput, *, expected_version: int | None, by: Any) -> Entry:
+    entry = Entry.objects.select_for_update().select_related("report__plan", "updated_by").get(pk=entry.pk)
+    problem = editable_problem(entry.report)
+    if problem:
+        raise ReportError(problem)
+    if expected_version is not None and entry.lock_version != expected_version:
+        raise EntryConflict(entry)
+    entry.status = values.status
+    entry.progress = values.progress
+    entry.narrative = values.narrative
+    entry.is_entered = True
+    entry.updated_by = by if getattr(by, "is_authenticated", False) else None
+    entry.lock_version += 1
+    if entry.updated_by:
+        entry._history_user = entry.updated_by
+    entry.save()
+    existing = {r.target_id: r for r in entry.results.all()}
+    for target_id, value in values.achieved.items():
+        result = existing.get(target_id)
+        if result is None:
+            if value is not None:
+                TargetResult.objects.create(entry=entry, target_id=target_id, achieved=value)
+        elif result.achieved != value:
+            result.achieved = value
+            result.save(update_fields=["achieved"])
+    if entry.report.state == ReportState.NOT_STARTED:
+        Report.objects.filter(pk=entry.report_id).update(state=ReportState.DRAFT)
+    return entry
+
+
+# --- evidence ----------------------------------------------------------------------------------------------
+
+# Extension → what the file must start with (checked, not trusted from the browser).
+EVIDENCE_TYPES: dict[str, tuple[str, tuple[bytes, ...]]] = {
+    "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    "webp": ("image/webp", (b"RIFF",)),
+    "pdf": ("application/pdf", (b"%PDF-",)),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", (b"PK\x03\x04",)),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (b"PK\x03\x04",)),
+    "pptx": ("application/vnd.openxmlformats-officedocument.presentationml.presentation", (b"PK\x03\x04",)),
+    "odt": ("application/vnd.oasis.opendocument.text", (b"PK\x03\x04",)),
+    "ods": ("application/vnd.oasis.opendocument.spreadsheet", (b"PK\x03\x04",)),
+    "doc": ("application/msword", (b"\xd0\xcf\x11\xe0",)),
+    "xls": ("application/vnd.ms-excel", (b"\xd0\xcf\x11\xe0",)),
+    "ppt": ("application/vnd.ms-powerpoint", (b"\xd0\xcf\x11\xe0",)),
+}
+MAX_EVIDENCE_PER_ENTRY = 30
+
+
+def _check_upload(name: str, content: bytes) -> str:
+    """The content type of an acceptable evidence file, or ReportError saying why not."""
+    limit = settings.EVIDENCE_MAX_BYTES
+    if len(content) > limit:
+        raise ReportError(
+            _("Tệp “%(name)s” quá lớn (%(size).1f MB); giới hạn là %(limit).0f MB.")
+            % {"name": name, "size": len(content) / 1048576, "limit": limit / 1048576}
+        )
+    if not content:
+        raise ReportError(_("Tệp “%(name)s” trống.") % {"name": name})
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in EVIDENCE_TYPES:
+        raise ReportError(
+            _(
+                "Không nhận tệp “%(name)s”: chỉ nhận ảnh (JPG, PNG, WEBP), PDF và tệp văn phòng (Word, Excel, PowerPoint)."
+            )
+            % {"name": name}
+        )
+    content_type, magics = EVIDENCE_TYPES[extension]
+    if not content.startswith(magics):
+        raise ReportError(
+            _("Tệp “%(name)s” không đúng định dạng .%(ext)s (nội dung không khớp với phần mở rộng).")
+            % {"name": name, "ext": extension}
+        )
+    if content_type.startswith("image/"):
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(io.BytesIO(content)) as image:
+                image.verify()
+        except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+            raise ReportError(_("Ảnh “%(name)s” bị hỏng, không mở được.") % {"name": name}) from None
+    return content_type
+
+
+@transaction.atomic
+def add_evidence(
+    entry: Entry, *, name: str = "", content: bytes | None = None, url: str = "", by: Any
+) -> Evidence:
+    from django.core.exceptions import ValidationError
+    from django.core.files.base import ContentFile
+    from django.core.validators import URLValidator
+
+    entry = Entry.objects.select_for_update().select_related("report__plan").get(pk=entry.pk)
+    problem = editable_problem(entry.report)
+    if problem:
+        raise ReportError(problem)
+    if entry.evidence.count() >= MAX_EVIDENCE_PER_ENTRY:
+        raise ReportError(
+            _("Mỗi nhiệm vụ có tối đa %(n)d tài liệu kiểm chứng.") % {"n": MAX_EVIDENCE_PER_ENTRY}
+        )
+    user = by if getattr(by, "is_authenticated", False) else None
+    if content is not None:
+        safe_name = (name or "tep").replace("/", "_").replace("\\", "_")[-200:]
+        content_type = _check_upload(safe_name, content)
+        evidence = Evidence(
+            entry=entry, name=safe_name, size=len(content), content_type=content_type, uploaded_by=user
+        )
+        evidence.file.save(safe_name, ContentFile(content), save=False)
+        evidence.save()
+        return evidence
+    url = (url or "").strip()
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise ReportError(
+            _("Đường dẫn “%(url)s” không hợp lệ (cần bắt đầu bằng https:// hoặc http://).")
+            % {"url": url[:100]}
+        ) from None
+    return Evidence.objects.create(entry=entry, url=url, name=url[:255], uploaded_by=user)
+
+
+@transaction.atomic
+def remove_evidence(evidence: Evidence, *, by: Any) -> None:
+    entry = Entry.objects.select_for_update().select_related("report__plan").get(pk=evidence.entry_id)
+    problem = editable_problem(entry.report)
+    if problem:
+        raise ReportError(problem)
+    if evidence.file:
+        evidence.file.delete(save=False)
+    evidence.delete()
+
+
+# --- the report's workflow -------------------------------------------------------------------------------
+
+
+def _event(report: Report, action: str, by: Any, reason: str = "", is_late: bool = False) -> None:
+    ReportEvent.objects.create(
+        report=report,
+        action=action,
+        by=by if getattr(by, "is_authenticated", False) else None,
+        reason=reason,
+        is_late=is_late,
+    )
+
+
+def _locked_report(report: Report) -> Report:
+    return Report.objects.select_for_update().select_related("plan", "unit").get(pk=report.pk)
+
+
+def missing_entries(report: Report):
+    return report.entries.filter(is_entered=False).select_related("task")
+
+
+@transaction.atomic
+def save_narrative(report: Report, data: dict[str, str], *, expected_version: int | None, by: Any) -> Report:
+    report = _locked_report(report)
+    problem = editable_problem(report)
+    if problem:
+        raise ReportError(problem)
+    if expected_version is not None and report.lock_version != expected_version:
+        raise ReportError(_("Báo cáo vừa được người khác sửa; hãy tải lại trang để xem bản mới nhất."))
+    for field in ("recipient", "results", "strengths", "weaknesses", "causes", "next_tasks", "proposals"):
+        if field in data:
+            setattr(report, field, (data[field] or "").strip()[: 300 if field == "recipient" else 50000])
+    report.lock_version += 1
+    report._history_user = by
+    report.save()
+    return report
+
+
+@transaction.atomic
+def submit(report: Report, *, by: Any, now: datetime.datetime | None = None) -> Report:
+    report = _locked_report(report)
+    now = now or timezone.now()
+    if report.state in (ReportState.SUBMITTED, ReportState.ACCEPTED):
+        raise ReportError(_("Báo cáo đã được gửi."))
+    problem = editable_problem(report, on=timezone.localdate(now))
+    if problem:
+        raise ReportError(problem)
+    missing = missing_entries(report).count()
+    if missing:
+        raise ReportError(
+            _("Còn %(n)d nhiệm vụ chưa nhập kết quả; hãy nhập (kể cả “Chưa thực hiện”) trước khi gửi.")
+            % {"n": missing}
+        )
+    resubmission = report.first_submitted_at is not None
+    late = timezone.localdate(now) > report.deadline
+    if not resubmission:
+        report.first_submitted_at = now
+        report.is_late = late
+    report.state = ReportState.SUBMITTED
+    report.submitted_at = now
+    report.return_reason = ""
+    report.lock_version += 1
+    report._history_user = by
+    report.save()
+    action = ReportEvent.Action.RESUBMITTED if resubmission else ReportEvent.Action.SUBMITTED
+    _event(report, action, by, is_late=late)
+    return report
+
+
+@transaction.atomic
+def return_report(report: Report, *, reason: str, by: Any) -> Report:
+    report = _locked_report(report)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReportError(_("Hãy ghi lý do trả lại để đơn vị biết cần sửa gì."))
+    if report.state != ReportState.SUBMITTED:
+        raise ReportError(_("Chỉ trả lại được báo cáo đã gửi và đang chờ xét."))
+    report.state = ReportState.RETURNED
+    report.return_reason = reason
+    report.lock_version += 1
+    report._history_user = by
+    report.save()
+    _event(report, ReportEvent.Action.RETURNED, by, reason=reason)
+    return report
+
+
+def snapshot(report: Report) -> dict[str, Any]:
+    entries = report.entries.select_related("task").prefetch_related("results__target", "evidence")
+    return {
+        "narrative": {
+            f: getattr(report, f)
+            for f in ("recipient", "results", "strengths", "weaknesses", "causes", "next_tasks", "proposals")
+        },
+        "entries": {
+            str(e.task_id): {
+                "title": e.task.title[:200],
+                "status": e.status,
+                "progress": e.progress,
+                "narrative": e.narrative,
+                "targets": {
+                    r.target.name: str(r.achieved) if r.achieved is not None else "" for r in e.results.all()
+                },
+                "evidence": sorted(ev.name for ev in e.evidence.all()),
+            }
+            for e in entries
+        },
+    }
+
+
+@transaction.atomic
+def accept(report: Report, *, by: Any) -> Report:
+    report = _locked_report(report)
+    if report.state != ReportState.SUBMITTED:
+        raise ReportError(_("Chỉ tiếp nhận được báo cáo đã gửi và đang chờ xét."))
+    report.state = ReportState.ACCEPTED
+    report.accepted_at = timezone.now()
+    report.accepted_by = by if getattr(by, "is_authenticated", False) else None
+    report.accepted_snapshot = snapshot(report)
+    report.lock_version += 1
+    report._history_user = by
+    report.save()
+    _event(report, ReportEvent.Action.ACCEPTED, by)
+    return report
+
+
+@transaction.atomic
+def reopen(report: Report, *, reason: str, by: Any) -> Report:
+    """An accepted report opened again for changes (by the reviewer, with a reason); the
+    acceptance snapshot stays, so the reviewer later sees what changed since."""
+    report = _locked_report(report)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReportError(_("Hãy ghi lý do mở lại báo cáo."))
+    if report.state != ReportState.ACCEPTED:
+        raise ReportError(_("Chỉ mở lại được báo cáo đã tiếp nhận."))
+    report.state = ReportState.RETURNED
+    report.return_reason = reason
+    report.reopened_until = max(report.reopened_until or today(), today() + datetime.timedelta(days=7))
+    report.lock_version += 1
+    report._history_user = by
+    report.save()
+    _event(report, ReportEvent.Action.REOPENED, by, reason=reason)
+    return report
+
+
+@transaction.atomic
+def reopen_period(report: Report, *, reason: str, days: int = 7, by: Any) -> Report:
+    """A closed period reopened for one unit, for `days` days, with a logged reason."""
+    report = _locked_report(report)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReportError(_("Hãy ghi lý do mở lại kỳ báo cáo."))
+    if not 1 <= days <= 60:
+        raise ReportError(_("Số ngày mở lại từ 1 đến 60."))
+    report.reopened_until = today() + datetime.timedelta(days=days)
+    report.lock_version += 1
+    report._history_user = by
+    report.save()
+    _event(report, ReportEvent.Action.PERIOD_REOPENED, by, reason=f"{reason} ({days} ngày)")
+    return report
+
+
+def changes_since_acceptance(report: Report) -> list[dict[str, str]]:
+    """What differs from the accepted version: one row per changed field."""
+    before = report.accepted_snapshot or {}
+    if not before:
+        return []
+    now = snapshot(report)
+    labels = {
+        "status": _("Tình trạng"),
+        "progress": _("Tiến độ (%)"),
+        "narrative": _("Kết quả, mô tả"),
+        "evidence": _("Tài liệu kiểm chứng"),
+    }
+    status_label = dict(EntryStatus.choices)
+    rows = []
+    for field, value in now["narrative"].items():
+        old = before.get("narrative", {}).get(field, "")
+        if old != value:
+            rows.append(
+                {"where": str(Report._meta.get_field(field).verbose_name), "before": old, "after": value}
+            )
+    for key, entry in now["entries"].items():
+        old = before.get("entries", {}).get(key, {})
+        for field in ("status", "progress", "narrative", "evidence"):
+            a, b = old.get(field, ""), entry[field]
+            if a != b:
+                if field == "status":
+                    a, b = status_label.get(a, a), status_label.get(b, b)
+                if field == "evidence":
+                    a, b = ", ".join(a or []), ", ".join(b)
+                rows.append(
+                    {"where": f"{entry['title'][:80]} — {labels[field]}", "before": str(a), "after": str(b)}
+                )
+        for name, value in entry["targets"].items():
+            old_value = old.get("targets", {}).get(name, "")
+            if old_value != value:
+                rows.append({"where": f"{entry['title'][:80]} — {name}", "before": old_value, "after": value})
+    return rows
+
+
+# --- the narrative, prefilled ------------------------------------------------------------------------------
+
+
+def compose_results(report: Report) -> str:
+    """Section I prefilled from the entries: one paragraph per task, in plan order."""
+    entries = (
+        report.entries.filter(is_entered=True)
+        .select_related("task")
+        .prefetch_related("results__target")
+        .order_by("task__group__position", "task__position", "task__pk")
+    )
+    lines = []
+    for entry in entries:
+        figures = "; ".join(
+            f"{r.target.name}: {r.achieved.normalize():f} {r.target.unit_of_measure}"
+            for r in entry.results.all()
+            if r.achieved is not None
+        )
+        text = f"- {entry.task.title.rstrip('.')}: {entry.get_status_display().lower()}"
+        if entry.status not in DONE:
+            text += f" ({entry.progress}%)"
+        if figures:
+            text += f"; {figures}"
+        text += "."
+        if entry.narrative.strip():
+            text += f" {entry.narrative.strip()}"
+        lines.append(text)
+    return "\n".join(lines)

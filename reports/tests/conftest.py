@@ -1,0 +1,62 @@
+"""A reporting world: Đà Nẵng's plan for this year with two tasks for every commune, and the
+plans of communes A and B cascaded from it and issued, reporting quarterly, 6-monthly and
+yearly. The year is the current one, so the annual period is open whatever day the tests run."""
+
+from __future__ import annotations
+
+import datetime
+from types import SimpleNamespace
+
+import pytest
+
+from plans import services as plans
+from plans.models import Aggregation
+from reports.periods import Period
+from reports.services import today
+from units.models import Level, Role
+
+
+def cascade(unit, province, *, by=None, rules=None, issued_on=None):
+    """The unit's plan started from the province plan, its tasks given to the culture officer,
+    and issued."""
+    role = Role.objects.get(code="phong-van-hoa-xa-hoi")
+    plan = plans.start_from_superior(unit, province, by=by)
+    group = plans.group_for_role(plan, role)
+    for task in plan.tasks.all():
+        plans.move_task_to_group(task, group, None)
+    plans.set_reporting_rules(plan, rules or {"quarterly": 20, "half_year": 20, "annual": 20})
+    plans.submit(plan)
+    plans.approve(plan)
+    return plans.issue(plan, issued_on=issued_on)
+
+
+def build_reporting(w: SimpleNamespace) -> SimpleNamespace:
+    year = today().year
+    province = plans.create_plan(w.danang, year, by=w.reviewer)
+    communes = plans.add_group(province, heading="UBND các xã, phường, đặc khu", lead_level=Level.COMMUNE)
+    radio = plans.add_task(communes, title="Chuyên mục CCHC trên hệ thống truyền thanh")
+    plans.add_target(radio, name="Chuyên đề phát thanh", unit_of_measure="chuyên đề", value=12)
+    listing = plans.add_task(communes, title="Niêm yết công khai TTHC")
+    plans.add_target(
+        listing, name="TTHC được niêm yết", unit_of_measure="%", value=100, aggregation=Aggregation.SHARE
+    )
+    plans.set_reporting_rules(province, {"quarterly": 20, "half_year": 20, "annual": 20})
+    plans.submit(province, by=w.reviewer)
+    plans.approve(province, by=w.reviewer)
+    province = plans.issue(province, by=w.reviewer, issued_on=datetime.date(year, 1, 20))
+    commune_plans = {
+        key: cascade(unit, province, by=w.leader_a, issued_on=datetime.date(year, 2, 1))
+        for key, unit in (("a", w.commune_a), ("b", w.commune_b))
+    }
+    w.year = year
+    w.province_plan = province
+    w.province_radio, w.province_listing = radio, listing
+    w.plan_a, w.plan_b = commune_plans["a"], commune_plans["b"]
+    w.annual = Period(year, "annual")
+    w.q1 = Period(year, "quarterly", 1)
+    return w
+
+
+@pytest.fixture
+def reporting(world) -> SimpleNamespace:
+    return build_reporting(world)

@@ -1,0 +1,555 @@
+"""Periodic reports: officers' entry page (autosaved, conflict-safe), evidence, the unit's report
+and its workflow, and the superior's review and roll-up pages."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import reswap, retarget
+
+from cchc_portal.lib.xlsx import table_xlsx
+from reports import rollup, services
+from reports.models import Entry, EntryStatus, Evidence, Report, ReportState
+from reports.periods import Period, PeriodError
+from units.access import unit_capability_required
+from units.models import Capability, Unit
+
+WORK = {Capability.ENTER_PROGRESS, Capability.COMPILE_REPORTS, Capability.APPROVE_SIGN}
+REVIEW = {Capability.REVIEW_REPORTS, Capability.ADMINISTER}
+
+
+def _period(code: str) -> Period:
+    try:
+        return Period.from_code(code)
+    except PeriodError:
+        raise Http404 from None
+
+
+def _report_or_error(request: HttpRequest, unit: Unit, period: Period) -> Report | None:
+    try:
+        return services.open_report(unit, period)
+    except services.ReportError as exc:
+        messages.error(request, str(exc))
+        return None
+
+
+# --- the officer's home ------------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    """Where each of the user's units stands: the period to work on, and (for reviewers) the
+    review page of the unit's subordinates."""
+    year = services.today().year
+    rows = []
+    for unit in Unit.objects.filter(
+        pk__in=[g.unit_id for g in request.access.grants if not g.inherited]
+    ).select_related("kind"):
+        caps = request.access.capabilities_at(unit)
+        plan = services.plan_for(unit, year)
+        period = services.current_period(plan) if plan else None
+        report = (
+            Report.objects.filter(
+                unit=unit, year=period.year, period_kind=period.kind, period_number=period.number
+            ).first()
+            if period
+            else None
+        )
+        rows.append(
+            {
+                "unit": unit,
+                "plan": plan,
+                "period": period,
+                "periods": services.periods_for(plan) if plan else [],
+                "report": report,
+                "window": services.window(plan, period, report=report) if period else None,
+                "works": bool(WORK & caps),
+                "reviews": bool(REVIEW & caps),
+            }
+        )
+    return render(request, "reports/index.html", {"rows": rows, "year": year})
+
+
+# --- entering progress ---------------------------------------------------------------------------------------
+
+
+def _entry_context(entry: Entry, *, editable: bool, errors=None, conflict=None, saved=False, values=None):
+    targets = []
+    results = {r.target_id: r.achieved for r in entry.results.all()}
+    for target in entry.task.targets.all():
+        value = values.get(f"target_{target.pk}") if values is not None else results.get(target.pk)
+        targets.append({"target": target, "value": "" if value is None else value})
+    return {
+        "entry": entry,
+        "targets": targets,
+        "statuses": EntryStatus.choices,
+        "editable": editable,
+        "errors": errors or {},
+        "conflict": conflict,
+        "saved": saved,
+        "values": values,
+    }
+
+
+@require_GET
+@unit_capability_required()
+def entries(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
+    period = _period(code)
+    if not WORK & request.unit_caps and not REVIEW & request.unit_caps:
+        raise PermissionDenied
+    report = _report_or_error(request, unit, period)
+    if report is None:
+        return redirect("reports:index")
+    problem = services.editable_problem(report)
+    editable = not problem and services.can_edit_entries(report, request.unit_caps)
+    items = [
+        _entry_context(e, editable=editable)
+        for e in services.entries_for(report, request.user, request.unit_caps)
+    ]
+    return render(
+        request,
+        "reports/entries.html",
+        {
+            "unit": unit,
+            "period": period,
+            "report": report,
+            "items": items,
+            "problem": problem,
+            "editable": editable,
+            "window": services.window(report.plan, period, report=report),
+            "caps": request.unit_caps,
+        },
+    )
+
+
+def _entry_for_user(request: HttpRequest, entry_id: int) -> tuple[Entry, frozenset]:
+    entry = get_object_or_404(
+        Entry.objects.filter(request.access.scope_q("report__unit__path")).select_related(
+            "report__unit__kind", "report__plan", "task", "updated_by"
+        ),
+        pk=entry_id,
+    )
+    caps = request.access.capabilities_at(entry.report.unit)
+    if not services.can_edit_entries(entry.report, caps):
+        raise PermissionDenied
+    if not caps & {Capability.COMPILE_REPORTS}:
+        roles = services.roles_at(request.user, entry.report.unit)
+        task = entry.task
+        if task.group.lead_role_id not in roles and not task.co_roles.filter(pk__in=roles).exists():
+            raise PermissionDenied
+    return entry, caps
+
+
+@require_POST
+@login_required
+def entry_save(request: HttpRequest, entry_id: int) -> HttpResponse:
+    """Autosave of one entry (htmx). 409 with both versions when someone saved in between;
+    422 with the messages when the input is wrong; the typed values are always sent back."""
+    entry, _caps = _entry_for_user(request, entry_id)
+    values, errors = services.parse_entry(entry, request.POST)
+    status = 200
+    context_kwargs: dict = {}
+    if errors:
+        status = 422
+        context_kwargs = {"errors": errors, "values": request.POST}
+    else:
+        force = request.POST.get("force") == "1"
+        try:
+            expected = None if force else int(request.POST.get("lock_version", "0"))
+        except ValueError:
+            expected = 0
+        try:
+            entry = services.save_entry(entry, values, expected_version=expected, by=request.user)
+            context_kwargs = {"saved": True}
+        except services.EntryConflict as exc:
+            status = 409
+            current = exc.current
+            entry = current
+            context_kwargs = {"conflict": {"message": str(exc), "current": current}, "values": request.POST}
+        except services.ReportError as exc:
+            status = 422
+            context_kwargs = {"errors": {"form": str(exc)}, "values": request.POST}
+    entry = (
+        Entry.objects.select_related("task__group", "updated_by", "report")
+        .prefetch_related("task__targets", "results", "evidence")
+        .get(pk=entry.pk)
+    )
+    if status == 200:
+        # Only the "saved" line and the new version: the fields are left alone, so nothing the
+        # officer typed while the request was on its way is overwritten.
+        return render(request, "reports/includes/entry_saved.html", {"entry": entry})
+    context = _entry_context(entry, editable=True, **context_kwargs)
+    response = render(request, "reports/includes/entry.html", context, status=status)
+    return reswap(retarget(response, f"#entry-{entry.pk}"), "outerHTML")
+
+
+class EvidenceForm(forms.Form):
+    file = forms.FileField(required=False)
+    url = forms.CharField(required=False, max_length=500)
+
+
+@require_POST
+@login_required
+def evidence_add(request: HttpRequest, entry_id: int) -> HttpResponse:
+    entry, _caps = _entry_for_user(request, entry_id)
+    form = EvidenceForm(request.POST, request.FILES)
+    form.is_valid()
+    upload = form.cleaned_data.get("file") if form.is_valid() else None
+    url = form.cleaned_data.get("url", "") if form.is_valid() else ""
+    problem = ""
+    try:
+        if upload is not None:
+            if upload.size > _max_bytes():  # refused before reading it into memory
+                raise services.ReportError(
+                    _("Tệp “%(name)s” quá lớn; giới hạn là %(limit).0f MB.")
+                    % {"name": upload.name, "limit": _max_bytes() / 1048576}
+                )
+            services.add_evidence(entry, name=upload.name, content=upload.read(), by=request.user)
+        elif url:
+            services.add_evidence(entry, url=url, by=request.user)
+        else:
+            problem = _("Hãy chọn tệp hoặc dán đường dẫn bài viết.")
+    except services.ReportError as exc:
+        problem = str(exc)
+    entry = (
+        Entry.objects.select_related("task__group", "updated_by")
+        .prefetch_related("task__targets", "results", "evidence")
+        .get(pk=entry.pk)
+    )
+    return render(
+        request,
+        "reports/includes/evidence.html",
+        {"entry": entry, "editable": True, "evidence_error": problem},
+        status=422 if problem else 200,
+    )
+
+
+def _max_bytes() -> int:
+    from django.conf import settings
+
+    return settings.EVIDENCE_MAX_BYTES
+
+
+@require_POST
+@login_required
+def evidence_delete(request: HttpRequest, evidence_id: int) -> HttpResponse:
+    evidence = get_object_or_404(
+        Evidence.objects.filter(request.access.scope_q("entry__report__unit__path")), pk=evidence_id
+    )
+    entry, _caps = _entry_for_user(request, evidence.entry_id)
+    problem = ""
+    try:
+        services.remove_evidence(evidence, by=request.user)
+    except services.ReportError as exc:
+        problem = str(exc)
+    entry = Entry.objects.prefetch_related("evidence").get(pk=entry.pk)
+    return render(
+        request,
+        "reports/includes/evidence.html",
+        {"entry": entry, "editable": True, "evidence_error": problem},
+        status=422 if problem else 200,
+    )
+
+
+@require_GET
+@login_required
+def evidence_file(request: HttpRequest, evidence_id: int) -> HttpResponseBase:
+    """An evidence file, only to people whose scope reaches the unit (others: 404)."""
+    evidence = get_object_or_404(
+        Evidence.objects.filter(request.access.scope_q("entry__report__unit__path")).exclude(file=""),
+        pk=evidence_id,
+    )
+    response = FileResponse(
+        evidence.file.open("rb"), content_type=evidence.content_type or "application/octet-stream"
+    )
+    inline = evidence.content_type.startswith("image/") or evidence.content_type == "application/pdf"
+    response["Content-Disposition"] = (
+        f"{'inline' if inline else 'attachment'}; filename*=UTF-8''{_quote(evidence.name)}"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _quote(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name)
+
+
+# --- the unit's report ------------------------------------------------------------------------------------------
+
+
+class NarrativeForm(forms.Form):
+    recipient = forms.CharField(required=False, max_length=300)
+    results = forms.CharField(required=False, widget=forms.Textarea)
+    strengths = forms.CharField(required=False, widget=forms.Textarea)
+    weaknesses = forms.CharField(required=False, widget=forms.Textarea)
+    causes = forms.CharField(required=False, widget=forms.Textarea)
+    next_tasks = forms.CharField(required=False, widget=forms.Textarea)
+    proposals = forms.CharField(required=False, widget=forms.Textarea)
+
+
+@require_http_methods(["GET", "POST"])
+@unit_capability_required()
+def report(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
+    """The unit's report: entries, who has not entered, the narrative (prefilled), the workflow."""
+    period = _period(code)
+    caps = request.unit_caps
+    if not (WORK | REVIEW) & caps:
+        raise PermissionDenied
+    report_obj = _report_or_error(request, unit, period)
+    if report_obj is None:
+        return redirect("reports:index")
+    compile_ = Capability.COMPILE_REPORTS in caps
+    if request.method == "POST":
+        if not compile_:
+            raise PermissionDenied
+        form = NarrativeForm(request.POST)
+        if form.is_valid():
+            try:
+                services.save_narrative(
+                    report_obj,
+                    form.cleaned_data,
+                    expected_version=_int(request.POST.get("lock_version")),
+                    by=request.user,
+                )
+                messages.success(request, _("Đã lưu nội dung báo cáo."))
+            except services.ReportError as exc:
+                messages.error(request, str(exc))
+        return redirect("reports:report", unit.pk, period.code)
+    if compile_ and not report_obj.results and not services.editable_problem(report_obj):
+        report_obj.results = services.compose_results(report_obj)
+    entries_qs = (
+        report_obj.entries.select_related("task__group__lead_role", "updated_by")
+        .prefetch_related("results__target", "evidence")
+        .order_by("task__group__position", "task__position", "task__pk")
+    )
+    return render(
+        request,
+        "reports/report.html",
+        {
+            "unit": unit,
+            "period": period,
+            "report": report_obj,
+            "entries": entries_qs,
+            "missing": [e for e in entries_qs if not e.is_entered],
+            "problem": services.editable_problem(report_obj),
+            "window": services.window(report_obj.plan, period, report=report_obj),
+            "can_compile": compile_,
+            "can_review": bool(REVIEW & caps) and not _is_own(request, unit),
+            "events": report_obj.events.select_related("by"),
+            "changes": services.changes_since_acceptance(report_obj) if report_obj.accepted_snapshot else [],
+            "form": NarrativeForm(initial={f: getattr(report_obj, f) for f in NarrativeForm.base_fields}),
+        },
+    )
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _is_own(request: HttpRequest, unit: Unit) -> bool:
+    """Whether the user is a member of the unit itself: nobody reviews their own unit's report."""
+    return any(g.unit_id == unit.pk and not g.inherited for g in request.access.grants)
+
+
+@require_POST
+@login_required
+def transition(request: HttpRequest, report_id: int) -> HttpResponse:
+    report_obj = get_object_or_404(
+        Report.objects.filter(request.access.scope_q("unit__path")).select_related("unit__kind", "plan"),
+        pk=report_id,
+    )
+    caps = request.access.capabilities_at(report_obj.unit)
+    action = request.POST.get("action", "")
+    reason = request.POST.get("reason", "")
+    needs = {
+        "submit": Capability.COMPILE_REPORTS,
+        "return": Capability.REVIEW_REPORTS,
+        "accept": Capability.REVIEW_REPORTS,
+        "reopen": Capability.REVIEW_REPORTS,
+        "reopen_period": Capability.REVIEW_REPORTS,
+    }
+    if action not in needs:
+        raise Http404
+    if needs[action] not in caps or (
+        needs[action] == Capability.REVIEW_REPORTS and _is_own(request, report_obj.unit)
+    ):
+        raise PermissionDenied
+    try:
+        if action == "submit":
+            report_obj = services.submit(report_obj, by=request.user)
+            text = _("Đã gửi báo cáo %(period)s.") % {"period": report_obj.period.label}
+            if report_obj.is_late:
+                text += " " + _("Báo cáo được ghi nhận là gửi trễ hạn.")
+            messages.success(request, text)
+        elif action == "return":
+            services.return_report(report_obj, reason=reason, by=request.user)
+            messages.success(
+                request, _("Đã trả lại báo cáo của %(unit)s.") % {"unit": report_obj.unit.full_name}
+            )
+        elif action == "accept":
+            services.accept(report_obj, by=request.user)
+            messages.success(
+                request, _("Đã tiếp nhận báo cáo của %(unit)s.") % {"unit": report_obj.unit.full_name}
+            )
+        elif action == "reopen":
+            services.reopen(report_obj, reason=reason, by=request.user)
+            messages.success(request, _("Đã mở lại báo cáo để đơn vị sửa."))
+        else:
+            services.reopen_period(
+                report_obj, reason=reason, days=_int(request.POST.get("days")) or 7, by=request.user
+            )
+            messages.success(
+                request, _("Đã mở lại kỳ báo cáo cho %(unit)s.") % {"unit": report_obj.unit.full_name}
+            )
+    except services.ReportError as exc:
+        messages.error(request, str(exc))
+    back = request.POST.get("next", "")
+    if back.startswith("/") and not back.startswith("//"):
+        return redirect(back)
+    return redirect("reports:report", report_obj.unit_id, report_obj.period.code)
+
+
+# --- review and roll-up at the superior unit ----------------------------------------------------------------------
+
+
+def _review_period(request: HttpRequest, unit: Unit, code: str | None) -> Period:
+    if code:
+        return _period(code)
+    plan = services.plan_for(unit, services.today().year)
+    period = services.current_period(plan) if plan else None
+    if period is None:
+        from plans.models import PeriodType
+
+        period = Period(services.today().year, PeriodType.QUARTERLY, (services.today().month - 1) // 3 + 1)
+    return period
+
+
+@require_GET
+@unit_capability_required(Capability.REVIEW_REPORTS)
+def overview(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
+    """Who has not reported: every unit below with its state for the period."""
+    period = _period(code)
+    data = rollup.build(unit, period)
+    plan = services.plan_for(unit, period.year)
+    return render(
+        request,
+        "reports/overview.html",
+        {
+            "unit": unit,
+            "period": period,
+            "data": data,
+            "periods": services.periods_for(plan) if plan else [],
+        },
+    )
+
+
+@require_POST
+@unit_capability_required(Capability.REVIEW_REPORTS)
+def bulk_accept(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
+    period = _period(code)
+    ids = [i for i in (_int(v) for v in request.POST.getlist("report")) if i]
+    reports = Report.objects.filter(
+        pk__in=ids,
+        unit__path__startswith=unit.path,
+        state=ReportState.SUBMITTED,
+        year=period.year,
+        period_kind=period.kind,
+        period_number=period.number,
+    ).exclude(unit=unit)
+    accepted = 0
+    for report_obj in reports:
+        if services.missing_entries(report_obj).exists():
+            continue
+        try:
+            services.accept(report_obj, by=request.user)
+            accepted += 1
+        except services.ReportError:
+            continue
+    messages.success(request, _("Đã tiếp nhận %(n)d báo cáo.") % {"n": accepted})
+    return redirect("reports:overview", unit.pk, period.code)
+
+
+@require_GET
+@unit_capability_required(Capability.REVIEW_REPORTS)
+def rollup_view(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
+    period = _period(code)
+    include = request.GET.get("chi_tiep_nhan") != "1"
+    data = rollup.build(unit, period, include_unaccepted=include)
+    return render(
+        request,
+        "reports/rollup.html",
+        {
+            "unit": unit,
+            "period": period,
+            "data": data,
+            "status_labels": rollup.status_labels(),
+            "include": include,
+        },
+    )
+
+
+@require_GET
+@unit_capability_required(Capability.REVIEW_REPORTS)
+def rollup_export(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
+    period = _period(code)
+    include = request.GET.get("chi_tiep_nhan") != "1"
+    data = rollup.build(unit, period, include_unaccepted=include)
+    rows = [
+        [
+            row.unit.full_name,
+            row.state_label,
+            (
+                row.report.submitted_at.strftime("%d/%m/%Y %H:%M")
+                if row.report and row.report.submitted_at
+                else ""
+            ),
+            ("Trễ hạn" if row.report and row.report.is_late else ("Đúng hạn" if row.has_submitted else "")),
+            f"{row.entered}/{row.total}",
+            round(row.progress, 1),
+        ]
+        for row in data.rows
+    ]
+    for roll in data.tasks:
+        rows.append([])
+        rows.append([roll.task.title, f"{roll.done}/{roll.units} đơn vị hoàn thành"])
+        for label, count in roll.status_rows:
+            rows.append(["", label, count])
+        for t in roll.targets:
+            value = "" if t["value"] is None else float(t["value"])
+            rows.append(
+                [
+                    "",
+                    t["target"].name,
+                    value,
+                    "%" if t["is_share"] else t["target"].unit_of_measure,
+                    f"{t['units']} đơn vị",
+                ]
+            )
+    content = table_xlsx(
+        title=f"TỔNG HỢP BÁO CÁO {period.label.upper()} — {unit.full_name.upper()}",
+        header=["Đơn vị / nhiệm vụ", "Tình trạng", "Gửi lúc", "Thời hạn", "Đã nhập", "Tiến độ bình quân (%)"],
+        rows=rows,
+        widths=[60, 28, 18, 14, 14, 20],
+    )
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="tong-hop-{unit.code}-{period.code}.xlsx"'
+    return response
+
+
+def period_links(unit: Unit, periods: list[Period], name: str) -> list[tuple[Period, str]]:
+    return [(p, reverse(name, args=[unit.pk, p.code])) for p in periods]
