@@ -8,221 +8,589 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('documents', '0001_register'),
-        ('plans', '0003_plan_closing_help'),
-        ('units', '0004_seed_role_aliases'),
+        ("documents", "0001_register"),
+        ("plans", "0003_plan_closing_help"),
+        ("units", "0004_seed_role_aliases"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Entry',
+            name="Entry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('not_started', 'Chưa thực hiện'), ('in_progress', 'Đang thực hiện'), ('done_on_time', 'Hoàn thành đúng hạn'), ('done_late', 'Hoàn thành trễ hạn'), ('overdue', 'Quá hạn')], default='not_started', max_length=20, verbose_name='tình trạng')),
-                ('progress', models.PositiveSmallIntegerField(default=0, verbose_name='tiến độ (%)')),
-                ('narrative', models.TextField(blank=True, verbose_name='kết quả, mô tả')),
-                ('is_entered', models.BooleanField(default=False, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('lock_version', models.PositiveIntegerField(default=1)),
-                ('task', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='plans.task', verbose_name='nhiệm vụ')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("not_started", "Chưa thực hiện"),
+                            ("in_progress", "Đang thực hiện"),
+                            ("done_on_time", "Hoàn thành đúng hạn"),
+                            ("done_late", "Hoàn thành trễ hạn"),
+                            ("overdue", "Quá hạn"),
+                        ],
+                        default="not_started",
+                        max_length=20,
+                        verbose_name="tình trạng",
+                    ),
+                ),
+                ("progress", models.PositiveSmallIntegerField(default=0, verbose_name="tiến độ (%)")),
+                ("narrative", models.TextField(blank=True, verbose_name="kết quả, mô tả")),
+                ("is_entered", models.BooleanField(default=False, editable=False)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("lock_version", models.PositiveIntegerField(default=1)),
+                (
+                    "task",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="entries",
+                        to="plans.task",
+                        verbose_name="nhiệm vụ",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'kết quả nhiệm vụ',
-                'verbose_name_plural': 'kết quả nhiệm vụ',
+                "verbose_name": "kết quả nhiệm vụ",
+                "verbose_name_plural": "kết quả nhiệm vụ",
             },
         ),
         migrations.CreateModel(
-            name='Evidence',
+            name="Evidence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(blank=True, upload_to=reports.models.evidence_path, verbose_name='tệp')),
-                ('url', models.URLField(blank=True, max_length=500, verbose_name='đường dẫn')),
-                ('name', models.CharField(max_length=255, verbose_name='tên')),
-                ('size', models.PositiveIntegerField(default=0)),
-                ('content_type', models.CharField(blank=True, max_length=100)),
-                ('uploaded_at', models.DateTimeField(auto_now_add=True)),
-                ('entry', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='evidence', to='reports.entry')),
-                ('uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "file",
+                    models.FileField(blank=True, upload_to=reports.models.evidence_path, verbose_name="tệp"),
+                ),
+                ("url", models.URLField(blank=True, max_length=500, verbose_name="đường dẫn")),
+                ("name", models.CharField(max_length=255, verbose_name="tên")),
+                ("size", models.PositiveIntegerField(default=0)),
+                ("content_type", models.CharField(blank=True, max_length=100)),
+                ("uploaded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "entry",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="evidence",
+                        to="reports.entry",
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'tài liệu kiểm chứng',
-                'verbose_name_plural': 'tài liệu kiểm chứng',
-                'ordering': ['uploaded_at', 'pk'],
+                "verbose_name": "tài liệu kiểm chứng",
+                "verbose_name_plural": "tài liệu kiểm chứng",
+                "ordering": ["uploaded_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalReport',
+            name="HistoricalReport",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='năm')),
-                ('period_kind', models.CharField(choices=[('monthly', 'Báo cáo tháng'), ('quarterly', 'Báo cáo quý'), ('half_year', 'Báo cáo 6 tháng'), ('nine_months', 'Báo cáo 9 tháng'), ('annual', 'Báo cáo năm')], max_length=20, verbose_name='loại kỳ')),
-                ('period_number', models.PositiveSmallIntegerField(default=1, verbose_name='kỳ số')),
-                ('deadline', models.DateField(verbose_name='hạn gửi')),
-                ('state', models.CharField(choices=[('not_started', 'Chưa bắt đầu'), ('draft', 'Đang soạn'), ('submitted', 'Đã gửi, chờ xét'), ('returned', 'Bị trả lại'), ('accepted', 'Đã tiếp nhận')], default='draft', max_length=20, verbose_name='trạng thái')),
-                ('submitted_at', models.DateTimeField(blank=True, null=True, verbose_name='gửi lúc')),
-                ('first_submitted_at', models.DateTimeField(blank=True, null=True, verbose_name='gửi lần đầu lúc')),
-                ('is_late', models.BooleanField(default=False, verbose_name='gửi trễ hạn')),
-                ('accepted_at', models.DateTimeField(blank=True, null=True, verbose_name='tiếp nhận lúc')),
-                ('return_reason', models.TextField(blank=True, verbose_name='lý do trả lại')),
-                ('reopened_until', models.DateField(blank=True, null=True, verbose_name='mở lại đến ngày')),
-                ('recipient', models.CharField(blank=True, max_length=300, verbose_name='kính gửi')),
-                ('results', models.TextField(blank=True, verbose_name='I. Kết quả thực hiện')),
-                ('strengths', models.TextField(blank=True, verbose_name='Ưu điểm')),
-                ('weaknesses', models.TextField(blank=True, verbose_name='Tồn tại, hạn chế')),
-                ('causes', models.TextField(blank=True, verbose_name='Nguyên nhân')),
-                ('next_tasks', models.TextField(blank=True, verbose_name='III. Nhiệm vụ kỳ tới')),
-                ('proposals', models.TextField(blank=True, verbose_name='IV. Đề xuất, kiến nghị')),
-                ('signer_name', models.CharField(blank=True, max_length=100, verbose_name='họ tên người ký')),
-                ('lock_version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('accepted_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('document', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='documents.outgoingdocument', verbose_name='văn bản')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('plan', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='plans.plan', verbose_name='kế hoạch')),
-                ('unit', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='units.unit', verbose_name='đơn vị')),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                ("year", models.PositiveSmallIntegerField(verbose_name="năm")),
+                (
+                    "period_kind",
+                    models.CharField(
+                        choices=[
+                            ("monthly", "Báo cáo tháng"),
+                            ("quarterly", "Báo cáo quý"),
+                            ("half_year", "Báo cáo 6 tháng"),
+                            ("nine_months", "Báo cáo 9 tháng"),
+                            ("annual", "Báo cáo năm"),
+                        ],
+                        max_length=20,
+                        verbose_name="loại kỳ",
+                    ),
+                ),
+                ("period_number", models.PositiveSmallIntegerField(default=1, verbose_name="kỳ số")),
+                ("deadline", models.DateField(verbose_name="hạn gửi")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("not_started", "Chưa bắt đầu"),
+                            ("draft", "Đang soạn"),
+                            ("submitted", "Đã gửi, chờ xét"),
+                            ("returned", "Bị trả lại"),
+                            ("accepted", "Đã tiếp nhận"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                        verbose_name="trạng thái",
+                    ),
+                ),
+                ("submitted_at", models.DateTimeField(blank=True, null=True, verbose_name="gửi lúc")),
+                (
+                    "first_submitted_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="gửi lần đầu lúc"),
+                ),
+                ("is_late", models.BooleanField(default=False, verbose_name="gửi trễ hạn")),
+                ("accepted_at", models.DateTimeField(blank=True, null=True, verbose_name="tiếp nhận lúc")),
+                ("return_reason", models.TextField(blank=True, verbose_name="lý do trả lại")),
+                ("reopened_until", models.DateField(blank=True, null=True, verbose_name="mở lại đến ngày")),
+                ("recipient", models.CharField(blank=True, max_length=300, verbose_name="kính gửi")),
+                ("results", models.TextField(blank=True, verbose_name="I. Kết quả thực hiện")),
+                ("strengths", models.TextField(blank=True, verbose_name="Ưu điểm")),
+                ("weaknesses", models.TextField(blank=True, verbose_name="Tồn tại, hạn chế")),
+                ("causes", models.TextField(blank=True, verbose_name="Nguyên nhân")),
+                ("next_tasks", models.TextField(blank=True, verbose_name="III. Nhiệm vụ kỳ tới")),
+                ("proposals", models.TextField(blank=True, verbose_name="IV. Đề xuất, kiến nghị")),
+                ("signer_name", models.CharField(blank=True, max_length=100, verbose_name="họ tên người ký")),
+                ("lock_version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "accepted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="documents.outgoingdocument",
+                        verbose_name="văn bản",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="plans.plan",
+                        verbose_name="kế hoạch",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="units.unit",
+                        verbose_name="đơn vị",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical báo cáo',
-                'verbose_name_plural': 'historical báo cáo',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical báo cáo",
+                "verbose_name_plural": "historical báo cáo",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Report',
+            name="Report",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='năm')),
-                ('period_kind', models.CharField(choices=[('monthly', 'Báo cáo tháng'), ('quarterly', 'Báo cáo quý'), ('half_year', 'Báo cáo 6 tháng'), ('nine_months', 'Báo cáo 9 tháng'), ('annual', 'Báo cáo năm')], max_length=20, verbose_name='loại kỳ')),
-                ('period_number', models.PositiveSmallIntegerField(default=1, verbose_name='kỳ số')),
-                ('deadline', models.DateField(verbose_name='hạn gửi')),
-                ('state', models.CharField(choices=[('not_started', 'Chưa bắt đầu'), ('draft', 'Đang soạn'), ('submitted', 'Đã gửi, chờ xét'), ('returned', 'Bị trả lại'), ('accepted', 'Đã tiếp nhận')], default='draft', max_length=20, verbose_name='trạng thái')),
-                ('submitted_at', models.DateTimeField(blank=True, null=True, verbose_name='gửi lúc')),
-                ('first_submitted_at', models.DateTimeField(blank=True, null=True, verbose_name='gửi lần đầu lúc')),
-                ('is_late', models.BooleanField(default=False, verbose_name='gửi trễ hạn')),
-                ('accepted_at', models.DateTimeField(blank=True, null=True, verbose_name='tiếp nhận lúc')),
-                ('return_reason', models.TextField(blank=True, verbose_name='lý do trả lại')),
-                ('reopened_until', models.DateField(blank=True, null=True, verbose_name='mở lại đến ngày')),
-                ('recipient', models.CharField(blank=True, max_length=300, verbose_name='kính gửi')),
-                ('results', models.TextField(blank=True, verbose_name='I. Kết quả thực hiện')),
-                ('strengths', models.TextField(blank=True, verbose_name='Ưu điểm')),
-                ('weaknesses', models.TextField(blank=True, verbose_name='Tồn tại, hạn chế')),
-                ('causes', models.TextField(blank=True, verbose_name='Nguyên nhân')),
-                ('next_tasks', models.TextField(blank=True, verbose_name='III. Nhiệm vụ kỳ tới')),
-                ('proposals', models.TextField(blank=True, verbose_name='IV. Đề xuất, kiến nghị')),
-                ('signer_name', models.CharField(blank=True, max_length=100, verbose_name='họ tên người ký')),
-                ('accepted_snapshot', models.JSONField(blank=True, default=dict, editable=False)),
-                ('lock_version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('accepted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('document', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='report', to='documents.outgoingdocument', verbose_name='văn bản')),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reports', to='plans.plan', verbose_name='kế hoạch')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reports', to='units.unit', verbose_name='đơn vị')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(verbose_name="năm")),
+                (
+                    "period_kind",
+                    models.CharField(
+                        choices=[
+                            ("monthly", "Báo cáo tháng"),
+                            ("quarterly", "Báo cáo quý"),
+                            ("half_year", "Báo cáo 6 tháng"),
+                            ("nine_months", "Báo cáo 9 tháng"),
+                            ("annual", "Báo cáo năm"),
+                        ],
+                        max_length=20,
+                        verbose_name="loại kỳ",
+                    ),
+                ),
+                ("period_number", models.PositiveSmallIntegerField(default=1, verbose_name="kỳ số")),
+                ("deadline", models.DateField(verbose_name="hạn gửi")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("not_started", "Chưa bắt đầu"),
+                            ("draft", "Đang soạn"),
+                            ("submitted", "Đã gửi, chờ xét"),
+                            ("returned", "Bị trả lại"),
+                            ("accepted", "Đã tiếp nhận"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                        verbose_name="trạng thái",
+                    ),
+                ),
+                ("submitted_at", models.DateTimeField(blank=True, null=True, verbose_name="gửi lúc")),
+                (
+                    "first_submitted_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="gửi lần đầu lúc"),
+                ),
+                ("is_late", models.BooleanField(default=False, verbose_name="gửi trễ hạn")),
+                ("accepted_at", models.DateTimeField(blank=True, null=True, verbose_name="tiếp nhận lúc")),
+                ("return_reason", models.TextField(blank=True, verbose_name="lý do trả lại")),
+                ("reopened_until", models.DateField(blank=True, null=True, verbose_name="mở lại đến ngày")),
+                ("recipient", models.CharField(blank=True, max_length=300, verbose_name="kính gửi")),
+                ("results", models.TextField(blank=True, verbose_name="I. Kết quả thực hiện")),
+                ("strengths", models.TextField(blank=True, verbose_name="Ưu điểm")),
+                ("weaknesses", models.TextField(blank=True, verbose_name="Tồn tại, hạn chế")),
+                ("causes", models.TextField(blank=True, verbose_name="Nguyên nhân")),
+                ("next_tasks", models.TextField(blank=True, verbose_name="III. Nhiệm vụ kỳ tới")),
+                ("proposals", models.TextField(blank=True, verbose_name="IV. Đề xuất, kiến nghị")),
+                ("signer_name", models.CharField(blank=True, max_length=100, verbose_name="họ tên người ký")),
+                ("accepted_snapshot", models.JSONField(blank=True, default=dict, editable=False)),
+                ("lock_version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "accepted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "document",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="report",
+                        to="documents.outgoingdocument",
+                        verbose_name="văn bản",
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reports",
+                        to="plans.plan",
+                        verbose_name="kế hoạch",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reports",
+                        to="units.unit",
+                        verbose_name="đơn vị",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'báo cáo',
-                'verbose_name_plural': 'báo cáo',
+                "verbose_name": "báo cáo",
+                "verbose_name_plural": "báo cáo",
             },
         ),
         migrations.CreateModel(
-            name='HistoricalEntry',
+            name="HistoricalEntry",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('status', models.CharField(choices=[('not_started', 'Chưa thực hiện'), ('in_progress', 'Đang thực hiện'), ('done_on_time', 'Hoàn thành đúng hạn'), ('done_late', 'Hoàn thành trễ hạn'), ('overdue', 'Quá hạn')], default='not_started', max_length=20, verbose_name='tình trạng')),
-                ('progress', models.PositiveSmallIntegerField(default=0, verbose_name='tiến độ (%)')),
-                ('narrative', models.TextField(blank=True, verbose_name='kết quả, mô tả')),
-                ('is_entered', models.BooleanField(default=False, editable=False)),
-                ('updated_at', models.DateTimeField(blank=True, editable=False)),
-                ('lock_version', models.PositiveIntegerField(default=1)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('task', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='plans.task', verbose_name='nhiệm vụ')),
-                ('updated_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('report', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='reports.report')),
+                (
+                    "id",
+                    models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("not_started", "Chưa thực hiện"),
+                            ("in_progress", "Đang thực hiện"),
+                            ("done_on_time", "Hoàn thành đúng hạn"),
+                            ("done_late", "Hoàn thành trễ hạn"),
+                            ("overdue", "Quá hạn"),
+                        ],
+                        default="not_started",
+                        max_length=20,
+                        verbose_name="tình trạng",
+                    ),
+                ),
+                ("progress", models.PositiveSmallIntegerField(default=0, verbose_name="tiến độ (%)")),
+                ("narrative", models.TextField(blank=True, verbose_name="kết quả, mô tả")),
+                ("is_entered", models.BooleanField(default=False, editable=False)),
+                ("updated_at", models.DateTimeField(blank=True, editable=False)),
+                ("lock_version", models.PositiveIntegerField(default=1)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="plans.task",
+                        verbose_name="nhiệm vụ",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "report",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="reports.report",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical kết quả nhiệm vụ',
-                'verbose_name_plural': 'historical kết quả nhiệm vụ',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical kết quả nhiệm vụ",
+                "verbose_name_plural": "historical kết quả nhiệm vụ",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.AddField(
-            model_name='entry',
-            name='report',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='entries', to='reports.report'),
+            model_name="entry",
+            name="report",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="entries", to="reports.report"
+            ),
         ),
         migrations.CreateModel(
-            name='ReportEvent',
+            name="ReportEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(choices=[('submitted', 'Gửi báo cáo'), ('resubmitted', 'Gửi lại báo cáo'), ('returned', 'Trả lại'), ('accepted', 'Tiếp nhận'), ('reopened', 'Mở lại để sửa'), ('period_reopened', 'Mở lại kỳ báo cáo đã đóng'), ('reminded', 'Nhắc báo cáo')], max_length=20)),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('reason', models.TextField(blank=True)),
-                ('is_late', models.BooleanField(default=False)),
-                ('by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('report', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='reports.report')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("submitted", "Gửi báo cáo"),
+                            ("resubmitted", "Gửi lại báo cáo"),
+                            ("returned", "Trả lại"),
+                            ("accepted", "Tiếp nhận"),
+                            ("reopened", "Mở lại để sửa"),
+                            ("period_reopened", "Mở lại kỳ báo cáo đã đóng"),
+                            ("reminded", "Nhắc báo cáo"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                ("reason", models.TextField(blank=True)),
+                ("is_late", models.BooleanField(default=False)),
+                (
+                    "by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "report",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="reports.report",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'pk'],
+                "ordering": ["at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='TargetResult',
+            name="TargetResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('achieved', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True, verbose_name='đạt được')),
-                ('entry', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='results', to='reports.entry')),
-                ('target', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='results', to='plans.target')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "achieved",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=12, null=True, verbose_name="đạt được"
+                    ),
+                ),
+                (
+                    "entry",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="results",
+                        to="reports.entry",
+                    ),
+                ),
+                (
+                    "target",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="results", to="plans.target"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Reminder',
+            name="Reminder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField()),
-                ('period_kind', models.CharField(choices=[('monthly', 'Báo cáo tháng'), ('quarterly', 'Báo cáo quý'), ('half_year', 'Báo cáo 6 tháng'), ('nine_months', 'Báo cáo 9 tháng'), ('annual', 'Báo cáo năm')], max_length=20)),
-                ('period_number', models.PositiveSmallIntegerField(default=1)),
-                ('sent_on', models.DateField()),
-                ('recipients', models.TextField(blank=True)),
-                ('is_overdue', models.BooleanField(default=False)),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='units.unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField()),
+                (
+                    "period_kind",
+                    models.CharField(
+                        choices=[
+                            ("monthly", "Báo cáo tháng"),
+                            ("quarterly", "Báo cáo quý"),
+                            ("half_year", "Báo cáo 6 tháng"),
+                            ("nine_months", "Báo cáo 9 tháng"),
+                            ("annual", "Báo cáo năm"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("period_number", models.PositiveSmallIntegerField(default=1)),
+                ("sent_on", models.DateField()),
+                ("recipients", models.TextField(blank=True)),
+                ("is_overdue", models.BooleanField(default=False)),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="units.unit"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('unit', 'year', 'period_kind', 'period_number', 'sent_on'), name='one_reminder_a_day')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("unit", "year", "period_kind", "period_number", "sent_on"),
+                        name="one_reminder_a_day",
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='report',
-            index=models.Index(fields=['year', 'period_kind', 'period_number', 'state'], name='reports_rep_year_25a54d_idx'),
+            model_name="report",
+            index=models.Index(
+                fields=["year", "period_kind", "period_number", "state"], name="reports_rep_year_25a54d_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='report',
-            constraint=models.UniqueConstraint(fields=('unit', 'year', 'period_kind', 'period_number'), name='one_report_per_unit_period'),
+            model_name="report",
+            constraint=models.UniqueConstraint(
+                fields=("unit", "year", "period_kind", "period_number"), name="one_report_per_unit_period"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='entry',
-            constraint=models.UniqueConstraint(fields=('report', 'task'), name='one_entry_per_task'),
+            model_name="entry",
+            constraint=models.UniqueConstraint(fields=("report", "task"), name="one_entry_per_task"),
         ),
         migrations.AddConstraint(
-            model_name='targetresult',
-            constraint=models.UniqueConstraint(fields=('entry', 'target'), name='one_result_per_target'),
+            model_name="targetresult",
+            constraint=models.UniqueConstraint(fields=("entry", "target"), name="one_result_per_target"),
         ),
     ]
