@@ -42,8 +42,49 @@ def home(request: HttpRequest) -> HttpResponse:
         }
         context["last_import"] = UnitImport.objects.select_related("user").first()
     context |= _plan_cards(access, caps)
+    context |= _report_cards(access, caps)
     context["Level"] = Level
     return render(request, "home.html", context)
+
+
+def _report_cards(access, caps) -> dict:
+    """The period to work on in each of the user's units, and, for reviewers, who has reported."""
+    from reports import rollup
+    from reports import services as reports
+    from reports.models import Report
+
+    year = timezone.localdate().year
+    working, reviewing = [], []
+    units = {
+        u.pk: u
+        for u in Unit.objects.filter(pk__in=[g.unit_id for g in access.memberships]).select_related("kind")
+    }
+    for grant in access.memberships:
+        unit = units.get(grant.unit_id)
+        plan = reports.plan_for(unit, year) if unit else None
+        period = reports.current_period(plan) if plan else None
+        if period is None:
+            continue
+        if grant.capabilities & {
+            Capability.ENTER_PROGRESS,
+            Capability.COMPILE_REPORTS,
+            Capability.APPROVE_SIGN,
+        }:
+            report = Report.objects.filter(
+                unit=unit, year=period.year, period_kind=period.kind, period_number=period.number
+            ).first()
+            working.append(
+                {
+                    "unit": unit,
+                    "period": period,
+                    "report": report,
+                    "window": reports.window(plan, period, report=report),
+                }
+            )
+        if Capability.REVIEW_REPORTS in grant.capabilities:
+            data = rollup.build(unit, period)
+            reviewing.append({"unit": unit, "period": period, "data": data})
+    return {"report_work": working, "report_review": reviewing}
 
 
 def _plan_cards(access, caps) -> dict:

@@ -201,16 +201,8 @@ def signing_readiness(plan: Plan, user: Any) -> dict[str, Any]:
     }
 
 
-@transaction.atomic
-def issue_plan_signed(plan: Plan, *, by: Any, issued_on: datetime.date | None = None) -> Plan:
-    """Number the plan, render it, sign it as the leader and then as the unit (NĐ 30), issue it.
-
-    All in one transaction: if anything fails, the number is not taken and nothing is issued.
-    """
-    from documents.signing import SigningError, sign_pdf
-    from plans import services as plans_services
-    from plans.pdf import render_plan_pdf
-
+def signing_credentials(by: Any, unit: Unit) -> tuple[SigningCredential, SigningCredential]:
+    """The signer's personal credential and the unit's seal, or DocumentError saying which is missing."""
     person = active_credential(user=by)
     if person is None:
         raise DocumentError(
@@ -218,20 +210,29 @@ def issue_plan_signed(plan: Plan, *, by: Any, issued_on: datetime.date | None = 
                 "Bạn chưa có chứng thư số còn hiệu lực trên cổng. Hãy ký bằng công cụ của mình (USB token) hoặc nhờ quản trị viên nạp chứng thư."
             )
         )
-    seal = active_credential(unit=plan.unit)
+    seal = active_credential(unit=unit)
     if seal is None:
         raise DocumentError(
             _(
                 "%(unit)s chưa có chứng thư số của cơ quan (con dấu) trên cổng; quản trị viên cần nạp trước khi ký."
             )
-            % {"unit": plan.unit.full_name}
+            % {"unit": unit.full_name}
         )
-    if not plan.signer_name.strip():
-        plan.signer_name = by.get_full_name()
-        plan.save(update_fields=["signer_name"])
-    plan = plans_services.reserve_document(plan, by=by, issued_on=issued_on)
-    document = plan.document
-    rendered = render_plan_pdf(plan)
+    return person, seal
+
+
+def sign_on_server(
+    document: OutgoingDocument,
+    rendered,
+    *,
+    person: SigningCredential,
+    seal: SigningCredential,
+    unit: Unit,
+    signer_name: str,
+) -> OutgoingDocument:
+    """Sign the rendered PDF as the person, then as the unit (NĐ 30), and keep both PDFs."""
+    from documents.signing import SigningError, sign_pdf
+
     signing_time = timezone.now().astimezone(VIETNAM).replace(microsecond=0)
     try:
         signed = sign_pdf(
@@ -241,17 +242,17 @@ def issue_plan_signed(plan: Plan, *, by: Any, issued_on: datetime.date | None = 
                     person,
                     rendered.boxes["person"],
                     field_name="ChuKyLanhDao",
-                    display_name=plan.signer_name,
+                    display_name=signer_name,
                     reason=_("Ký ban hành văn bản"),
-                    location=plan.unit.place_name,
+                    location=unit.place_name,
                 ),
                 signer_for(
                     seal,
                     rendered.boxes["organisation"],
                     field_name="ChuKyCoQuan",
-                    display_name=plan.unit.authority_line or plan.unit.full_name,
+                    display_name=unit.authority_line or unit.full_name,
                     reason=_("Đóng dấu cơ quan"),
-                    location=plan.unit.place_name,
+                    location=unit.place_name,
                 ),
             ],
             signing_time=signing_time,
@@ -263,8 +264,33 @@ def issue_plan_signed(plan: Plan, *, by: Any, issued_on: datetime.date | None = 
     document.state = OutgoingDocument.State.SIGNED
     document.signing_mode = OutgoingDocument.SigningMode.SERVER
     document.signed_at = signing_time
-    document.signer_name = plan.signer_name
+    document.signer_name = signer_name
     document.save()
+    return document
+
+
+@transaction.atomic
+def issue_plan_signed(plan: Plan, *, by: Any, issued_on: datetime.date | None = None) -> Plan:
+    """Number the plan, render it, sign it as the leader and then as the unit (NĐ 30), issue it.
+
+    All in one transaction: if anything fails, the number is not taken and nothing is issued.
+    """
+    from plans import services as plans_services
+    from plans.pdf import render_plan_pdf
+
+    person, seal = signing_credentials(by, plan.unit)
+    if not plan.signer_name.strip():
+        plan.signer_name = by.get_full_name()
+        plan.save(update_fields=["signer_name"])
+    plan = plans_services.reserve_document(plan, by=by, issued_on=issued_on)
+    sign_on_server(
+        plan.document,
+        render_plan_pdf(plan),
+        person=person,
+        seal=seal,
+        unit=plan.unit,
+        signer_name=plan.signer_name,
+    )
     return plans_services.issue(plan, by=by)
 
 

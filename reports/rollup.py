@@ -77,8 +77,24 @@ class TaskRoll:
         ]
 
 
+class Rates:
+    """Completeness (submitted of expected) and timeliness (on time of submitted), in %."""
+
+    expected: int
+    submitted: int
+    on_time: int
+
+    @property
+    def completeness(self) -> float:
+        return 100 * self.submitted / self.expected if self.expected else 0.0
+
+    @property
+    def timeliness(self) -> float:
+        return 100 * self.on_time / self.submitted if self.submitted else 0.0
+
+
 @dataclass
-class Rollup:
+class Rollup(Rates):
     unit: Unit
     period: Period
     plan: Plan | None
@@ -97,14 +113,6 @@ class Rollup:
     @property
     def on_time(self) -> int:
         return sum(1 for r in self.rows if r.has_submitted and not r.report.is_late)
-
-    @property
-    def completeness(self) -> float:
-        return 100 * self.submitted / self.expected if self.expected else 0.0
-
-    @property
-    def timeliness(self) -> float:
-        return 100 * self.on_time / self.submitted if self.submitted else 0.0
 
 
 def _plans_below(unit: Unit, year: int) -> dict[int, Plan]:
@@ -261,3 +269,127 @@ def _aggregate(target: Target, values: list[tuple[Decimal, Decimal]]) -> dict[st
 
 def status_labels() -> dict[str, str]:
     return dict(EntryStatus.choices)
+
+
+# --- PAR-style score of each unit's communication work ----------------------------------------------------------
+
+
+@dataclass
+class ScoreRow:
+    unit: Unit
+    report: Report | None
+    items: int = 0  # targets (or, for a task without targets, the task itself)
+    reached: int = 0
+    online: list[Entry] = field(default_factory=list)  # done/ongoing entries through online channels
+    traditional: list[Entry] = field(default_factory=list)
+    short: list[str] = field(default_factory=list)  # what was not reached, for the reader
+
+    @property
+    def completion(self) -> float:
+        return self.reached / self.items if self.items else 0.0
+
+    @property
+    def completion_points(self) -> float:
+        """PAR INDEX rule: 100% of targets → 1; from 90% to 100% → pro rata; under 90% → 0."""
+        ratio = self.completion
+        if ratio >= 1:
+            return 1.0
+        return round(ratio, 2) if ratio >= 0.9 else 0.0
+
+    @property
+    def online_points(self) -> float:
+        return 0.5 if self.online else 0.0
+
+    @property
+    def traditional_points(self) -> float:
+        return 0.5 if self.traditional else 0.0
+
+    @property
+    def total(self) -> float:
+        return self.completion_points + self.online_points + self.traditional_points
+
+
+def scores(unit: Unit, period: Period, *, include_unaccepted: bool = True) -> list[ScoreRow]:
+    """Each reporting unit below `unit`, ranked by its score for the period, with the entries
+    behind each point. Fixed number of queries."""
+    from plans.models import Channel
+
+    data = build(unit, period, include_unaccepted=include_unaccepted)
+    reports = [
+        r.report
+        for r in data.rows
+        if r.report is not None and (include_unaccepted or r.report.state == ReportState.ACCEPTED)
+    ]
+    entries = list(
+        Entry.objects.filter(report__in=reports)
+        .select_related("task")
+        .prefetch_related("evidence", "results")
+        .order_by("report_id", "task__position", "pk")
+    )
+    modes: dict[int, set[str]] = defaultdict(set)
+    through = Task.channels.through.objects.filter(task_id__in={e.task_id for e in entries})
+    for task_id, mode in through.values_list("task_id", "channel__mode"):
+        modes[task_id].add(mode)
+    targets: dict[int, list[Target]] = defaultdict(list)
+    for target in Target.objects.filter(task_id__in={e.task_id for e in entries}):
+        targets[target.task_id].append(target)
+    rows = {r.unit.pk: ScoreRow(r.unit, r.report) for r in data.rows if r.plan is not None}
+    by_report = {r.pk: r.unit_id for r in reports}
+    for entry in entries:
+        row = rows.get(by_report[entry.report_id])
+        if row is None:
+            continue
+        achieved = {res.target_id: res.achieved for res in entry.results.all()}
+        task_targets = targets.get(entry.task_id, [])
+        if task_targets:
+            for target in task_targets:
+                row.items += 1
+                value = achieved.get(target.pk)
+                if value is not None and value >= target.value:
+                    row.reached += 1
+                else:
+                    row.short.append(f"{target.name}: {value if value is not None else '—'}/{target.value}")
+        else:
+            row.items += 1
+            if entry.status in DONE:
+                row.reached += 1
+            else:
+                row.short.append(entry.task.title[:80])
+        if entry.status in DONE or (entry.status == EntryStatus.IN_PROGRESS and entry.evidence.all()):
+            if Channel.Mode.ONLINE in modes[entry.task_id]:
+                row.online.append(entry)
+            if Channel.Mode.TRADITIONAL in modes[entry.task_id]:
+                row.traditional.append(entry)
+    return sorted(rows.values(), key=lambda r: (-r.total, -r.completion, r.unit.full_name))
+
+
+# --- completeness over the year (a chart on the review page) ------------------------------------------------------
+
+
+@dataclass
+class PeriodBar(Rates):
+    period: Period
+    expected: int
+    submitted: int
+    on_time: int
+
+
+def completeness_by_period(unit: Unit, periods: list[Period]) -> list[PeriodBar]:
+    """For each period, how many units below `unit` with a plan submitted, and on time (three
+    queries whatever the number of units or periods)."""
+    if not periods:
+        return []
+    year = periods[0].year
+    expected = len(_plans_below(unit, year))
+    counts: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
+    submitted = (
+        Report.objects.filter(unit__path__startswith=unit.path, year=year, first_submitted_at__isnull=False)
+        .exclude(unit=unit)
+        .values_list("period_kind", "period_number", "is_late")
+    )
+    for kind, number, late in submitted:
+        counts[(kind, number)][0] += 1
+        counts[(kind, number)][1] += 0 if late else 1
+    return [
+        PeriodBar(p, expected, counts[(p.kind, p.number)][0], counts[(p.kind, p.number)][1]) for p in periods
+    ]

@@ -195,13 +195,22 @@ def _prefill_cumulative(report: Report, task_ids: list[int]) -> None:
     """A 6-month, 9-month or annual report starts from the quarters (and months) it covers:
     the latest status and %, the narratives one after another, the targets aggregated."""
     period = report.period
-    earlier = [
-        r
-        for r in Report.objects.filter(unit=report.unit, year=report.year).exclude(pk=report.pk)
-        if period.covers(r.period) and r.period.kind in ("quarterly", "half_year")
-    ]
-    # Quarters only (a half covers its quarters; the annual report prefers the quarters too).
-    earlier = [r for r in earlier if r.period.kind == "quarterly"] or earlier
+    # The covered reports that tile the period without overlap, longest first: the annual report
+    # takes the first half's report and the third quarter's, not the first quarter's again.
+    covered = sorted(
+        (
+            r
+            for r in Report.objects.filter(unit=report.unit, year=report.year).exclude(pk=report.pk)
+            if period.covers(r.period)
+        ),
+        key=lambda r: (-(r.period.end - r.period.start).days, r.period.end),
+    )
+    earlier: list[Report] = []
+    for candidate in covered:
+        if all(
+            candidate.period.end < r.period.start or candidate.period.start > r.period.end for r in earlier
+        ):
+            earlier.append(candidate)
     if not earlier:
         return
     earlier.sort(key=lambda r: r.period.end)
@@ -487,6 +496,20 @@ def _event(report: Report, action: str, by: Any, reason: str = "", is_late: bool
     )
 
 
+def _save(report: Report, by: Any) -> None:
+    """Save a transition: a new version, in the history under the user's name."""
+    report.lock_version += 1
+    report._history_user = by
+    report.save()
+
+
+def _reason(reason: str, message: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReportError(message)
+    return reason
+
+
 def _locked_report(report: Report) -> Report:
     return Report.objects.select_for_update().select_related("plan", "unit").get(pk=report.pk)
 
@@ -506,9 +529,7 @@ def save_narrative(report: Report, data: dict[str, str], *, expected_version: in
     for field in ("recipient", "results", "strengths", "weaknesses", "causes", "next_tasks", "proposals"):
         if field in data:
             setattr(report, field, (data[field] or "").strip()[: 300 if field == "recipient" else 50000])
-    report.lock_version += 1
-    report._history_user = by
-    report.save()
+    _save(report, by)
     return report
 
 
@@ -535,9 +556,7 @@ def submit(report: Report, *, by: Any, now: datetime.datetime | None = None) -> 
     report.state = ReportState.SUBMITTED
     report.submitted_at = now
     report.return_reason = ""
-    report.lock_version += 1
-    report._history_user = by
-    report.save()
+    _save(report, by)
     action = ReportEvent.Action.RESUBMITTED if resubmission else ReportEvent.Action.SUBMITTED
     _event(report, action, by, is_late=late)
     return report
@@ -546,16 +565,12 @@ def submit(report: Report, *, by: Any, now: datetime.datetime | None = None) -> 
 @transaction.atomic
 def return_report(report: Report, *, reason: str, by: Any) -> Report:
     report = _locked_report(report)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ReportError(_("Hãy ghi lý do trả lại để đơn vị biết cần sửa gì."))
+    reason = _reason(reason, _("Hãy ghi lý do trả lại để đơn vị biết cần sửa gì."))
     if report.state != ReportState.SUBMITTED:
         raise ReportError(_("Chỉ trả lại được báo cáo đã gửi và đang chờ xét."))
     report.state = ReportState.RETURNED
     report.return_reason = reason
-    report.lock_version += 1
-    report._history_user = by
-    report.save()
+    _save(report, by)
     _event(report, ReportEvent.Action.RETURNED, by, reason=reason)
     return report
 
@@ -592,9 +607,7 @@ def accept(report: Report, *, by: Any) -> Report:
     report.accepted_at = timezone.now()
     report.accepted_by = by if getattr(by, "is_authenticated", False) else None
     report.accepted_snapshot = snapshot(report)
-    report.lock_version += 1
-    report._history_user = by
-    report.save()
+    _save(report, by)
     _event(report, ReportEvent.Action.ACCEPTED, by)
     return report
 
@@ -604,17 +617,13 @@ def reopen(report: Report, *, reason: str, by: Any) -> Report:
     """An accepted report opened again for changes (by the reviewer, with a reason); the
     acceptance snapshot stays, so the reviewer later sees what changed since."""
     report = _locked_report(report)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ReportError(_("Hãy ghi lý do mở lại báo cáo."))
+    reason = _reason(reason, _("Hãy ghi lý do mở lại báo cáo."))
     if report.state != ReportState.ACCEPTED:
         raise ReportError(_("Chỉ mở lại được báo cáo đã tiếp nhận."))
     report.state = ReportState.RETURNED
     report.return_reason = reason
     report.reopened_until = max(report.reopened_until or today(), today() + datetime.timedelta(days=7))
-    report.lock_version += 1
-    report._history_user = by
-    report.save()
+    _save(report, by)
     _event(report, ReportEvent.Action.REOPENED, by, reason=reason)
     return report
 
@@ -623,15 +632,11 @@ def reopen(report: Report, *, reason: str, by: Any) -> Report:
 def reopen_period(report: Report, *, reason: str, days: int = 7, by: Any) -> Report:
     """A closed period reopened for one unit, for `days` days, with a logged reason."""
     report = _locked_report(report)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ReportError(_("Hãy ghi lý do mở lại kỳ báo cáo."))
+    reason = _reason(reason, _("Hãy ghi lý do mở lại kỳ báo cáo."))
     if not 1 <= days <= 60:
         raise ReportError(_("Số ngày mở lại từ 1 đến 60."))
     report.reopened_until = today() + datetime.timedelta(days=days)
-    report.lock_version += 1
-    report._history_user = by
-    report.save()
+    _save(report, by)
     _event(report, ReportEvent.Action.PERIOD_REOPENED, by, reason=f"{reason} ({days} ngày)")
     return report
 
@@ -703,3 +708,166 @@ def compose_results(report: Report) -> str:
             text += f" {entry.narrative.strip()}"
         lines.append(text)
     return "\n".join(lines)
+
+
+# --- the official document ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def sign_and_submit(report: Report, *, by: Any, now: datetime.datetime | None = None) -> Report:
+    """The leader signs the report (a number from the register, NĐ 30 layout, the leader's then
+    the unit's signature) and, if it is not yet submitted, submits it. A report returned and
+    signed again gets a new number that replaces the previous document. All or nothing."""
+    from documents import services as documents
+    from documents.models import DocumentType
+    from reports.pdf import render_report_pdf, summary_line
+
+    report = _locked_report(report)
+    if report.state == ReportState.ACCEPTED:
+        raise ReportError(_("Báo cáo đã được tiếp nhận; không ký lại được."))
+    if report.state == ReportState.SUBMITTED and report.document_id:
+        raise ReportError(_("Báo cáo đã được ký số và gửi."))
+    if report.state != ReportState.SUBMITTED:
+        problem = editable_problem(report, on=timezone.localdate(now or timezone.now()))
+        if problem:
+            raise ReportError(problem)
+    missing = missing_entries(report).count()
+    if missing:
+        raise ReportError(
+            _("Còn %(n)d nhiệm vụ chưa nhập kết quả; hãy nhập (kể cả “Chưa thực hiện”) trước khi gửi.")
+            % {"n": missing}
+        )
+    try:
+        person, seal = documents.signing_credentials(by, report.unit)
+    except documents.DocumentError as exc:
+        raise ReportError(str(exc)) from exc
+    signer_name = by.get_full_name() or by.get_username()
+    previous = report.document
+    document = documents.register_outgoing(
+        report.unit,
+        DocumentType.REPORT,
+        issued_on=timezone.localdate(now or timezone.now()),
+        subject=summary_line(report),
+        signer_name=signer_name,
+        by=by,
+    )
+    if previous is not None:
+        document.supersedes = previous
+        document.save(update_fields=["supersedes"])
+    report.document = document
+    report.signer_name = signer_name
+    report.save(update_fields=["document", "signer_name"])
+    try:
+        documents.sign_on_server(
+            document,
+            render_report_pdf(report),
+            person=person,
+            seal=seal,
+            unit=report.unit,
+            signer_name=signer_name,
+        )
+    except documents.DocumentError as exc:
+        raise ReportError(str(exc)) from exc
+    if report.state != ReportState.SUBMITTED:
+        report = submit(report, by=by, now=now)
+    return report
+
+
+# --- the superior's own report, drafted from its subordinates' --------------------------------------------------
+
+
+def _first_lines(text: str, count: int = 2, limit: int = 300) -> str:
+    lines = [line.strip(" -") for line in (text or "").splitlines() if line.strip(" -")]
+    joined = " ".join(lines[:count])
+    return joined if len(joined) <= limit else joined[: limit - 1].rstrip() + "…"
+
+
+@transaction.atomic
+def compose_from_subordinates(unit: Unit, period: Period, *, by: Any, overwrite: bool = False) -> Report:
+    """Draft the unit's own report for the period from the accepted reports below it: each of
+    its tasks gets the roll-up's figures (how many units did it, targets aggregated), and the
+    narrative quotes each unit. Fields already written are kept unless `overwrite`."""
+    from reports import rollup
+
+    report = _locked_report(open_report(unit, period))
+    problem = editable_problem(report)
+    if problem:
+        raise ReportError(problem)
+    data = rollup.build(unit, period, include_unaccepted=False)
+    accepted = [r for r in data.rows if r.report is not None and r.report.state == ReportState.ACCEPTED]
+    if not accepted:
+        raise ReportError(_("Chưa có báo cáo nào của đơn vị cấp dưới được tiếp nhận trong kỳ này."))
+    results = [
+        _(
+            "Trong kỳ, %(s)d/%(e)d đơn vị đã gửi báo cáo (%(c).0f%%), %(t).0f%% đúng hạn; %(a)d báo cáo đã được tiếp nhận."
+        )
+        % {
+            "s": data.submitted,
+            "e": data.expected,
+            "c": data.completeness,
+            "t": data.timeliness,
+            "a": len(accepted),
+        }
+    ]
+    own_entries = {e.task_id: e for e in report.entries.select_for_update()}
+    for roll in data.tasks:
+        figures = "; ".join(
+            f"{t['target'].name}: "
+            + (
+                f"{t['value']:.0f}% đơn vị đạt"
+                if t["is_share"]
+                else f"{t['value'].normalize():f} {t['target'].unit_of_measure}"
+            )
+            for t in roll.targets
+            if t["value"] is not None
+        )
+        line = f"- {roll.task.title.rstrip('.')}: {roll.done}/{roll.units} đơn vị hoàn thành"
+        results.append(line + (f"; {figures}." if figures else "."))
+        entry = own_entries.get(roll.task.pk)
+        if entry is None or (entry.is_entered and not overwrite):
+            continue
+        entry.status = (
+            EntryStatus.DONE_ON_TIME
+            if roll.units and roll.done == roll.units
+            else EntryStatus.IN_PROGRESS
+            if sum(roll.statuses.values())
+            else EntryStatus.NOT_STARTED
+        )
+        entry.progress = round(100 * roll.done / roll.units) if roll.units else 0
+        entry.narrative = line.lstrip("- ") + "."
+        entry.save(update_fields=["status", "progress", "narrative"])
+        for t in roll.targets:
+            if t["value"] is not None:
+                TargetResult.objects.update_or_create(
+                    entry=entry,
+                    target=t["target"],
+                    defaults={"achieved": Decimal(t["value"]).quantize(Decimal("0.01"))},
+                )
+    quotes = [
+        f"- {row.unit.full_name}: {_first_lines(row.report.results)}"
+        for row in accepted
+        if row.report.results.strip()
+    ]
+    if quotes:
+        results.append(_("Kết quả nổi bật của các đơn vị:"))
+        results += quotes
+
+    def collected(field: str) -> str:
+        return "\n".join(
+            f"- {row.unit.full_name}: {_first_lines(getattr(row.report, field), 1, 200)}"
+            for row in accepted
+            if getattr(row.report, field).strip()
+        )
+
+    drafted = {
+        "results": "\n".join(results),
+        "strengths": collected("strengths"),
+        "weaknesses": collected("weaknesses"),
+        "causes": collected("causes"),
+        "proposals": collected("proposals"),
+    }
+    for field, value in drafted.items():
+        if overwrite or not getattr(report, field).strip():
+            setattr(report, field, value)
+    _save(report, by)
+    return report

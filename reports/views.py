@@ -75,7 +75,11 @@ def index(request: HttpRequest) -> HttpResponse:
                 "reviews": bool(REVIEW & caps),
             }
         )
-    return render(request, "reports/index.html", {"rows": rows, "year": year})
+    from reports.reminders import notices_for
+
+    return render(
+        request, "reports/index.html", {"rows": rows, "year": year, "notices": notices_for(request.user)}
+    )
 
 
 # --- entering progress ---------------------------------------------------------------------------------------
@@ -327,6 +331,11 @@ def report(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
         return redirect("reports:report", unit.pk, period.code)
     if compile_ and not report_obj.results and not services.editable_problem(report_obj):
         report_obj.results = services.compose_results(report_obj)
+    report_obj = (
+        Report.objects.select_related("document", "plan", "unit").get(pk=report_obj.pk)
+        if (report_obj.document_id)
+        else report_obj
+    )
     entries_qs = (
         report_obj.entries.select_related("task__group__lead_role", "updated_by")
         .prefetch_related("results__target", "evidence")
@@ -344,12 +353,30 @@ def report(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
             "problem": services.editable_problem(report_obj),
             "window": services.window(report_obj.plan, period, report=report_obj),
             "can_compile": compile_,
+            "can_sign": Capability.APPROVE_SIGN in caps,
             "can_review": bool(REVIEW & caps) and not _is_own(request, unit),
             "events": report_obj.events.select_related("by"),
             "changes": services.changes_since_acceptance(report_obj) if report_obj.accepted_snapshot else [],
             "form": NarrativeForm(initial={f: getattr(report_obj, f) for f in NarrativeForm.base_fields}),
         },
     )
+
+
+@require_GET
+@unit_capability_required()
+def report_pdf(request: HttpRequest, unit: Unit, code: str) -> HttpResponseBase:
+    """The report as it would be signed (NĐ 30 layout), for those who prepare and review it."""
+    from reports.pdf import render_report_pdf
+
+    period = _period(code)
+    if not (WORK | REVIEW) & request.unit_caps:
+        raise PermissionDenied
+    report_obj = _report_or_error(request, unit, period)
+    if report_obj is None:
+        return redirect("reports:index")
+    response = HttpResponse(render_report_pdf(report_obj).pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="bao-cao-{unit.code}-{period.code}.pdf"'
+    return response
 
 
 def _int(value) -> int | None:
@@ -376,6 +403,7 @@ def transition(request: HttpRequest, report_id: int) -> HttpResponse:
     reason = request.POST.get("reason", "")
     needs = {
         "submit": Capability.COMPILE_REPORTS,
+        "sign": Capability.APPROVE_SIGN,
         "return": Capability.REVIEW_REPORTS,
         "accept": Capability.REVIEW_REPORTS,
         "reopen": Capability.REVIEW_REPORTS,
@@ -394,6 +422,12 @@ def transition(request: HttpRequest, report_id: int) -> HttpResponse:
             if report_obj.is_late:
                 text += " " + _("Báo cáo được ghi nhận là gửi trễ hạn.")
             messages.success(request, text)
+        elif action == "sign":
+            report_obj = services.sign_and_submit(report_obj, by=request.user)
+            messages.success(
+                request,
+                _("Đã ký số báo cáo số %(ref)s và gửi cấp trên.") % {"ref": report_obj.document.reference},
+            )
         elif action == "return":
             services.return_report(report_obj, reason=reason, by=request.user)
             messages.success(
@@ -452,8 +486,44 @@ def overview(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
             "period": period,
             "data": data,
             "periods": services.periods_for(plan) if plan else [],
+            "chart": _chart(rollup.completeness_by_period(unit, services.periods_for(plan)))
+            if plan
+            else None,
         },
     )
+
+
+def _chart(bars: list[rollup.PeriodBar]) -> dict | None:
+    """Bar geometry for the completeness chart (drawn as SVG on the server: no script, no
+    external service). 100% is 100 px high, the baseline at y = 110."""
+    if not bars:
+        return None
+    shapes = []
+    for index, bar in enumerate(bars):
+        done, timely = round(bar.completeness), round(bar.timeliness)
+        short = {
+            "monthly": f"T{bar.period.number}",
+            "quarterly": f"Q{bar.period.number}",
+            "half_year": f"6T{'-2' if bar.period.number == 2 else ''}",
+            "nine_months": "9T",
+            "annual": _("Năm"),
+        }[bar.period.kind]
+        shapes.append(
+            {
+                "label": bar.period.label,
+                "short": short,
+                "x": 10 + index * 70,
+                "x2": 38 + index * 70,
+                "done_y": 110 - done,
+                "done_h": done,
+                "time_y": 110 - timely,
+                "time_h": timely,
+                "text_y": max(10, 106 - done),
+                "done_text": f"{done}%",
+                "time_text": f"{timely}%",
+            }
+        )
+    return {"bars": shapes, "width": 20 + 70 * len(bars)}
 
 
 @require_POST
@@ -553,3 +623,41 @@ def rollup_export(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
 
 def period_links(unit: Unit, periods: list[Period], name: str) -> list[tuple[Period, str]]:
     return [(p, reverse(name, args=[unit.pk, p.code])) for p in periods]
+
+
+@require_GET
+@unit_capability_required(Capability.REVIEW_REPORTS)
+def scores_view(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
+    """Units ranked by the PAR-style score of their communication work for the period."""
+    period = _period(code)
+    include = request.GET.get("chi_tiep_nhan") != "1"
+    return render(
+        request,
+        "reports/scores.html",
+        {
+            "unit": unit,
+            "period": period,
+            "rows": rollup.scores(unit, period, include_unaccepted=include),
+            "include": include,
+        },
+    )
+
+
+@require_POST
+@unit_capability_required(Capability.COMPILE_REPORTS)
+def compose(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
+    """Draft the unit's own report from the accepted reports of the units below it."""
+    period = _period(code)
+    try:
+        services.compose_from_subordinates(
+            unit, period, by=request.user, overwrite=request.POST.get("overwrite") == "1"
+        )
+    except services.ReportError as exc:
+        messages.error(request, str(exc))
+        return redirect("reports:rollup", unit.pk, period.code)
+    messages.success(
+        request,
+        _("Đã soạn dự thảo báo cáo của %(unit)s từ các báo cáo đã tiếp nhận; hãy biên tập rồi ký gửi.")
+        % {"unit": unit.full_name},
+    )
+    return redirect("reports:report", unit.pk, period.code)

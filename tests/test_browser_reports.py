@@ -103,7 +103,7 @@ def test_report_journey(world_and_browser, tmp_path):
     # The office (the chairman holds compile) submits.
     log_in(page, "chutich.a")
     page.goto(f"/bao-cao/{w.commune_a.pk}/{w.period.code}/")
-    page.get_by_role("button", name="Gửi báo cáo").click()
+    page.get_by_role("button", name="Gửi báo cáo", exact=True).click()
     expect(page.get_by_text(re.compile("Đã gửi báo cáo"))).to_be_visible()
     log_out(page)
 
@@ -127,7 +127,7 @@ def test_report_journey(world_and_browser, tmp_path):
     # Resubmitted, then accepted.
     log_in(page, "chutich.a")
     page.goto(f"/bao-cao/{w.commune_a.pk}/{w.period.code}/")
-    page.get_by_role("button", name="Gửi lại báo cáo").click()
+    page.get_by_role("button", name="Gửi lại báo cáo", exact=True).click()
     expect(page.get_by_text(re.compile("Đã gửi báo cáo"))).to_be_visible()
     log_out(page)
     log_in(page, "snv.danang")

@@ -215,6 +215,7 @@ MATRIX = [
     Row("reports:index", everyone(OK)),
     Row("reports:entries", only(COMMUNE_B_VIEWERS), lambda w: [w.commune_b.pk, report_b(w).period_b]),
     Row("reports:report", only(COMMUNE_B_VIEWERS), lambda w: [w.commune_b.pk, report_b(w).period_b]),
+    Row("reports:pdf", only(COMMUNE_B_VIEWERS), lambda w: [w.commune_b.pk, report_b(w).period_b]),
     Row(
         "reports:entry_save",
         editors_of({"officer_b"}, COMMUNE_B_VIEWERS),
@@ -249,8 +250,23 @@ MATRIX = [
         lambda w: [w.danang.pk, report_b(w).period_b],
         "post",
     ),
+    # No `unit` posted: a reviewer is sent back to the overview with a message, others 404.
+    Row(
+        "reports:remind",
+        only(PROVINCE_VIEWERS, status=REDIRECT),
+        lambda w: [w.danang.pk, report_b(w).period_b],
+        "post",
+    ),
     Row("reports:rollup", only(PROVINCE_VIEWERS), lambda w: [w.danang.pk, report_b(w).period_b]),
     Row("reports:rollup_export", only(PROVINCE_VIEWERS), lambda w: [w.danang.pk, report_b(w).period_b]),
+    Row("reports:scores", only(PROVINCE_VIEWERS), lambda w: [w.danang.pk, report_b(w).period_b]),
+    # The province's own report is drafted by its office (the Sở Nội vụ officer compiles).
+    Row(
+        "reports:compose",
+        editors_of({"reviewer"}, PROVINCE_VIEWERS, REDIRECT),
+        lambda w: [w.danang.pk, report_b(w).period_b],
+        "post",
+    ),
     Row("reports:overview", only(OTHER_PROVINCE_VIEWERS), lambda w: [w.quangngai.pk, "2026-N"]),
     Row("reports:report", only(set()), lambda w: [w.commune_b.pk, "2026-Q9"]),
     Row("admin:index", only({"admin"}, denied=REDIRECT)),

@@ -275,3 +275,24 @@ def test_rollup_costs_the_same_queries_for_2_or_160_communes(reporting):
     big = count()
     assert small == big, (small, big)
     assert big <= 12
+
+
+def test_the_annual_report_adds_the_half_year_and_the_third_quarter_once(reporting):
+    from reports.models import Report
+
+    w = reporting
+    later = services.today() + datetime.timedelta(days=3)
+
+    def report_with(period, radio):
+        report = services.open_report(w.commune_a, period)
+        Report.objects.filter(pk=report.pk).update(reopened_until=later)
+        _fill(report, w.officer_a, status=EntryStatus.IN_PROGRESS, radio=radio, listing=90)
+        return report
+
+    report_with(w.q1, 3)
+    report_with(Period(w.year, "half_year", 1), 5)  # the first half: Q1's 3 and Q2's 2
+    report_with(Period(w.year, "quarterly", 3), 4)
+    annual = services.open_report(w.commune_a, w.annual)
+    entry = annual.entries.get(task__title__startswith="Chuyên mục")
+    assert entry.results.get().achieved == Decimal("9")  # 5 + 4, Q1 not counted twice
+    assert entry.narrative.startswith("6 tháng đầu năm")

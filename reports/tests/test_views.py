@@ -214,3 +214,33 @@ def test_the_reviewer_sees_who_has_not_reported_and_accepts_in_bulk(annual_a, as
     sheet = openpyxl.load_workbook(io.BytesIO(export.content)).active
     cells = [c for row in sheet.iter_rows(values_only=True) for c in row if c is not None]
     assert "Phường Tam Kỳ" in cells and "Đã tiếp nhận" in cells
+
+
+def test_an_officer_sees_only_the_tasks_of_their_role(reporting, as_persona):
+    from plans.models import Task, TaskGroup
+    from units.models import Role
+
+    w = reporting
+    office = TaskGroup.objects.create(
+        plan=w.plan_a, heading="Văn phòng", lead_role=Role.objects.get(code="van-phong-hdnd-ubnd"), position=9
+    )
+    Task.objects.create(plan=w.plan_a, group=office, title="Cập nhật trang thông tin điện tử", position=1)
+    url = reverse("reports:entries", args=[w.commune_a.pk, w.annual.code])
+    officer = as_persona("officer_a").get(url).text
+    assert "Chuyên mục CCHC" in officer and "Cập nhật trang thông tin điện tử" not in officer
+    leader = as_persona("leader_a").get(url).text  # the chairman compiles: every task
+    assert "Cập nhật trang thông tin điện tử" in leader
+    entry = services.open_report(w.commune_a, w.annual).entries.get(task__title__startswith="Cập nhật")
+    response = as_persona("officer_a").post(
+        reverse("reports:entry_save", args=[entry.pk]), _entry_data(entry), headers=HTMX
+    )
+    assert response.status_code == 403
+
+
+def test_the_home_page_points_to_the_period(reporting, as_persona):
+    w = reporting
+    period = services.current_period(w.plan_a)
+    officer = as_persona("officer_a").get(reverse("home")).text
+    assert reverse("reports:entries", args=[w.commune_a.pk, period.code]) in officer
+    reviewer = as_persona("reviewer").get(reverse("home")).text
+    assert f"{period.label}: 0/2 đơn vị đã gửi báo cáo" in reviewer

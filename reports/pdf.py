@@ -1,0 +1,184 @@
+"""A unit's periodic report as a PDF laid out per NĐ 30/2020 (templates/reports/report_pdf.html,
+on the same base as plans), with the numeric annex on landscape pages.
+
+The outline is the standard one of CCHC communication reports: Kính gửi …; I. Kết quả thực hiện;
+II. Đánh giá chung (ưu điểm; tồn tại, hạn chế; nguyên nhân); III. Nhiệm vụ kỳ tới; IV. Đề xuất,
+kiến nghị. A report is sent upward, so it carries "Kính gửi:" under its summary line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.template.loader import render_to_string
+
+from cchc_portal.lib.documents import RenderedPdf, organ_lines, render_pdf
+from cchc_portal.lib.nd30 import number_line, place_date_line
+from documents.models import DocumentType
+from documents.services import document_symbol
+from plans.services import authority_name, citation_date
+from reports.models import DONE, Report
+
+
+@dataclass
+class Paragraph:
+    tag: str  # "h2", "h3" or "p"
+    text: str
+
+
+@dataclass
+class AnnexRow:
+    number: str
+    title: str
+    status: str
+    progress: str
+    targets: list[tuple[str, str, str]] = field(default_factory=list)  # name, planned, achieved
+    evidence: int = 0
+
+
+@dataclass
+class ReportDocument:
+    report: Report
+    parent_authority: str
+    authority: str
+    number: str
+    place_date: str
+    kind: str
+    summary: str
+    recipient: str
+    basis: str
+    paragraphs: list[Paragraph]
+    closing: str
+    signer_lines: list[str]
+    signer_name: str
+    recipients: list[str]
+    annex: list[AnnexRow]
+
+
+def _amount(value) -> str:
+    if value is None:
+        return ""
+    text = format(value.normalize(), "f")
+    return text.replace(".", ",")
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def summary_line(report: Report) -> str:
+    label = report.period.label
+    return f"Kết quả thực hiện công tác tuyên truyền cải cách hành chính {label[:1].lower()}{label[1:]}"
+
+
+def build(report: Report, *, signer_name: str = "") -> ReportDocument:
+    unit, plan = report.unit, report.plan
+    document = report.document
+    issued_on = document.issued_on if document else None
+    paragraphs: list[Paragraph] = [Paragraph("h2", "I. KẾT QUẢ THỰC HIỆN")]
+    paragraphs += [Paragraph("p", line) for line in _lines(report.results)] or [Paragraph("p", "…")]
+    paragraphs.append(Paragraph("h2", "II. ĐÁNH GIÁ CHUNG"))
+    for number, (title, text) in enumerate(
+        (
+            ("Ưu điểm", report.strengths),
+            ("Tồn tại, hạn chế", report.weaknesses),
+            ("Nguyên nhân", report.causes),
+        ),
+        start=1,
+    ):
+        paragraphs.append(Paragraph("h3", f"{number}. {title}"))
+        paragraphs += [Paragraph("p", line) for line in _lines(text)] or [Paragraph("p", "…")]
+    paragraphs.append(Paragraph("h2", "III. NHIỆM VỤ KỲ TỚI"))
+    paragraphs += [Paragraph("p", line) for line in _lines(report.next_tasks)] or [Paragraph("p", "…")]
+    paragraphs.append(Paragraph("h2", "IV. ĐỀ XUẤT, KIẾN NGHỊ"))
+    paragraphs += [Paragraph("p", line) for line in _lines(report.proposals)] or [Paragraph("p", "Không.")]
+    own = authority_name(unit)
+    period_text = report.period.label[:1].lower() + report.period.label[1:]
+    basis = (
+        f"{own} báo cáo kết quả thực hiện công tác tuyên truyền cải cách hành chính {period_text} như sau:"
+    )
+    if plan.document_id:
+        basis = (
+            f"Thực hiện Kế hoạch số {plan.reference} ngày {citation_date(plan.issued_on)} của {own} "
+            f"về {plan.summary[:1].lower()}{plan.summary[1:]}; " + basis
+        )
+    closing = (
+        f"Trên đây là báo cáo kết quả thực hiện công tác tuyên truyền cải cách hành chính {period_text} "
+        f"của {own}./."
+    )
+    recipients = [f"- {report.recipient.strip(' ;.')};"] if report.recipient.strip() else []
+    recipients.append("- Lưu: VT.")
+    annex = []
+    entries = (
+        report.entries.select_related("task__group")
+        .prefetch_related("results__target", "task__targets", "evidence")
+        .order_by("task__group__position", "task__position", "task__pk")
+    )
+    for index, entry in enumerate(entries, start=1):
+        achieved = {r.target_id: r.achieved for r in entry.results.all()}
+        annex.append(
+            AnnexRow(
+                number=str(index),
+                title=entry.task.title,
+                status=entry.get_status_display() if entry.is_entered else "Chưa báo cáo",
+                progress="100%" if entry.status in DONE else f"{entry.progress}%",
+                targets=[
+                    (t.name, f"{_amount(t.value)} {t.unit_of_measure}", _amount(achieved.get(t.pk)))
+                    for t in entry.task.targets.all()
+                ],
+                evidence=len(entry.evidence.all()),
+            )
+        )
+    return ReportDocument(
+        report=report,
+        parent_authority=unit.parent_authority_line,
+        authority=unit.authority_line,
+        number=number_line(
+            document.number if document else None,
+            document.symbol if document else document_symbol(DocumentType.REPORT, unit),
+        ),
+        place_date=place_date_line(unit.place_name, issued_on, report.year if issued_on is None else None),
+        kind="BÁO CÁO",
+        summary=summary_line(report),
+        recipient=report.recipient,
+        basis=basis,
+        paragraphs=paragraphs,
+        closing=closing,
+        signer_lines=[
+            line for line in (plan.signer_authority, plan.signer_delegation, plan.signer_title) if line
+        ],
+        signer_name=signer_name or report.signer_name,
+        recipients=recipients,
+        annex=annex,
+    )
+
+
+def report_html(report: Report, *, signer_name: str = "") -> str:
+    doc = build(report, signer_name=signer_name)
+    return render_to_string(
+        "reports/report_pdf.html",
+        {
+            "doc": doc,
+            "authority_lines": organ_lines(doc.authority),
+            "meta": {
+                "title": f"Báo cáo {doc.summary[:1].lower()}{doc.summary[1:]}",
+                "author": doc.authority or report.unit.full_name,
+                "subject": doc.summary,
+                "keywords": ", ".join(
+                    x
+                    for x in (
+                        report.document and f"Số {report.document.reference}",
+                        "Báo cáo",
+                        str(report.year),
+                    )
+                    if x
+                ),
+                "created": report.document.issued_on.isoformat() if report.document else "",
+            },
+            "annex_title": f"Số liệu kết quả thực hiện {report.period.label.lower()}",
+        },
+    )
+
+
+def render_report_pdf(report: Report, *, signer_name: str = "") -> RenderedPdf:
+    return render_pdf(report_html(report, signer_name=signer_name))
