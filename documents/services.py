@@ -353,6 +353,14 @@ def accept_client_signed(document: OutgoingDocument, signed: bytes, *, by: Any) 
     plan = getattr(document, "plan", None)
     if plan is not None:
         plans_services.issue(plan, by=by)
+    report = getattr(document, "report", None)
+    if report is not None and report.state not in ("submitted", "accepted"):
+        from reports import services as reports_services
+
+        try:
+            reports_services.submit(report, by=by)
+        except reports_services.ReportError as exc:
+            raise DocumentError(str(exc)) from exc
     return document
 
 

@@ -168,11 +168,12 @@ class SignedUploadForm(forms.Form):
 
 def _back(document: OutgoingDocument):
     plan = getattr(document, "plan", None)
-    return (
-        redirect("plans:detail", plan.pk)
-        if plan is not None
-        else redirect("documents:register", document.unit_id)
-    )
+    if plan is not None:
+        return redirect("plans:detail", plan.pk)
+    report = getattr(document, "report", None)
+    if report is not None:
+        return redirect("reports:report", report.unit_id, report.period.code)
+    return redirect("documents:register", document.unit_id)
 
 
 @require_POST

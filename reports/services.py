@@ -350,7 +350,11 @@ def parse_entry(entry: Entry, data: Any) -> tuple[EntryInput | None, dict[str, s
 
 @transaction.atomic
 def save_entry(entry: Entry, values: EntryInput, *, expected_version: int | None, by: Any) -> Entry:
-    entry = Entry.objects.select_for_update().select_related("report__plan", "updated_by").get(pk=entry.pk)
+    entry = (
+        Entry.objects.select_for_update(of=("self",))
+        .select_related("report__plan", "updated_by")
+        .get(pk=entry.pk)
+    )
     problem = editable_problem(entry.report)
     if problem:
         raise ReportError(problem)
@@ -443,7 +447,7 @@ def add_evidence(
     from django.core.files.base import ContentFile
     from django.core.validators import URLValidator
 
-    entry = Entry.objects.select_for_update().select_related("report__plan").get(pk=entry.pk)
+    entry = Entry.objects.select_for_update(of=("self",)).select_related("report__plan").get(pk=entry.pk)
     problem = editable_problem(entry.report)
     if problem:
         raise ReportError(problem)
@@ -474,7 +478,9 @@ def add_evidence(
 
 @transaction.atomic
 def remove_evidence(evidence: Evidence, *, by: Any) -> None:
-    entry = Entry.objects.select_for_update().select_related("report__plan").get(pk=evidence.entry_id)
+    entry = (
+        Entry.objects.select_for_update(of=("self",)).select_related("report__plan").get(pk=evidence.entry_id)
+    )
     problem = editable_problem(entry.report)
     if problem:
         raise ReportError(problem)
@@ -511,7 +517,7 @@ def _reason(reason: str, message: str) -> str:
 
 
 def _locked_report(report: Report) -> Report:
-    return Report.objects.select_for_update().select_related("plan", "unit").get(pk=report.pk)
+    return Report.objects.select_for_update(of=("self",)).select_related("plan", "unit").get(pk=report.pk)
 
 
 def missing_entries(report: Report):
@@ -871,3 +877,45 @@ def compose_from_subordinates(unit: Unit, period: Period, *, by: Any, overwrite:
             setattr(report, field, value)
     _save(report, by)
     return report
+
+
+@transaction.atomic
+def prepare_client_signing(report: Report, *, by: Any, now: datetime.datetime | None = None):
+    """Number the report and keep the PDF the leader signs in their own tool (USB token); the
+    signed upload (documents.services.accept_client_signed) then submits the report."""
+    from documents import services as documents
+    from documents.models import DocumentType, OutgoingDocument
+    from reports.pdf import render_report_pdf, summary_line
+
+    report = _locked_report(report)
+    if report.document_id and report.document.state == OutgoingDocument.State.AWAITING_SIGNATURE:
+        return report.document
+    if report.state == ReportState.ACCEPTED or (report.state == ReportState.SUBMITTED and report.document_id):
+        raise ReportError(_("Báo cáo đã được ký số và gửi."))
+    if report.state != ReportState.SUBMITTED:
+        problem = editable_problem(report, on=timezone.localdate(now or timezone.now()))
+        if problem:
+            raise ReportError(problem)
+    if missing_entries(report).exists():
+        raise ReportError(_("Còn nhiệm vụ chưa nhập kết quả; hãy nhập đủ trước khi ký."))
+    signer_name = by.get_full_name() or by.get_username()
+    previous = report.document
+    document = documents.register_outgoing(
+        report.unit,
+        DocumentType.REPORT,
+        issued_on=timezone.localdate(now or timezone.now()),
+        subject=summary_line(report),
+        signer_name=signer_name,
+        by=by,
+    )
+    document.supersedes = previous
+    report.document = document
+    report.signer_name = signer_name
+    report.save(update_fields=["document", "signer_name"])
+    try:
+        documents.store_pdf(document, "unsigned_pdf", documents.prepare_client_pdf(render_report_pdf(report)))
+    except documents.DocumentError as exc:
+        raise ReportError(str(exc)) from exc
+    document.state = OutgoingDocument.State.AWAITING_SIGNATURE
+    document.save()
+    return document

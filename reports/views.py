@@ -404,6 +404,7 @@ def transition(request: HttpRequest, report_id: int) -> HttpResponse:
     needs = {
         "submit": Capability.COMPILE_REPORTS,
         "sign": Capability.APPROVE_SIGN,
+        "prepare_client": Capability.APPROVE_SIGN,
         "return": Capability.REVIEW_REPORTS,
         "accept": Capability.REVIEW_REPORTS,
         "reopen": Capability.REVIEW_REPORTS,
@@ -427,6 +428,13 @@ def transition(request: HttpRequest, report_id: int) -> HttpResponse:
             messages.success(
                 request,
                 _("Đã ký số báo cáo số %(ref)s và gửi cấp trên.") % {"ref": report_obj.document.reference},
+            )
+        elif action == "prepare_client":
+            document = services.prepare_client_signing(report_obj, by=request.user)
+            messages.success(
+                request,
+                _("Đã cấp số %(ref)s; hãy tải bản PDF, ký bằng USB token rồi tải bản đã ký lên.")
+                % {"ref": document.reference},
             )
         elif action == "return":
             services.return_report(report_obj, reason=reason, by=request.user)

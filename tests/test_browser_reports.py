@@ -172,3 +172,22 @@ def test_two_people_edit_the_same_entry(world_and_browser):
     # The first person, reloading, sees the version that was kept.
     first.reload()
     expect(entry_card(first, radio).locator("textarea[name=narrative]")).to_have_value("Bản của chủ tịch")
+
+
+def test_a_lost_connection_is_shown_and_the_entry_saved_when_it_is_back(world_and_browser):
+    w = world_and_browser
+    radio = "Chuyên mục CCHC trên hệ thống truyền thanh"
+    page = w.new_page()
+    log_in(page, "canbo.a")
+    page.goto(f"/bao-cao/{w.commune_a.pk}/{w.period.code}/nhap/")
+    page.context.set_offline(True)
+    card = entry_card(page, radio)
+    card.locator("textarea[name=narrative]").fill("Gõ khi mất mạng")
+    card.locator("textarea[name=narrative]").press("Tab")
+    expect(card.locator(".save-state")).to_contain_text("Chưa lưu: mất kết nối")
+    expect(page.locator("#connection-banner")).to_be_visible()
+    expect(card.locator("textarea[name=narrative]")).to_have_value("Gõ khi mất mạng")
+    page.context.set_offline(False)
+    expect(card.locator(".save-state")).to_contain_text("Đã lưu lúc", timeout=20000)
+    page.reload()
+    expect(entry_card(page, radio).locator("textarea[name=narrative]")).to_have_value("Gõ khi mất mạng")

@@ -98,3 +98,49 @@ def test_the_leader_signs_and_submits(reporting, give_credentials, as_persona):
     assert report.document.reference == "03/BC-UBND" and report.document.supersedes.reference == first
     preview = client.get(reverse("reports:pdf", args=[w.commune_a.pk, w.annual.code]))
     assert preview["Content-Type"] == "application/pdf" and preview.content.startswith(b"%PDF-")
+
+
+def test_the_leader_signs_with_a_usb_token(reporting, give_credentials, demo_pki, as_persona):
+    """The report numbered, its PDF (with empty signature fields) signed in the leader's own tool
+    and uploaded: accepted, the report is submitted; a tampered upload is refused."""
+    import datetime
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.fields import enumerate_sig_fields
+
+    from cchc_portal.lib.documents import Box
+    from documents.signing import SignerSpec, sign_pdf
+
+    w = reporting
+    give_credentials(user=w.leader_a)  # makes the DEMO CA a trusted root
+    report = _filled(w)
+    client = as_persona("leader_a")
+    client.post(reverse("reports:transition", args=[report.pk]), {"action": "prepare_client"})
+    report.refresh_from_db()
+    document = report.document
+    assert document.state == "awaiting_signature" and report.state == ReportState.DRAFT
+    page = client.get(reverse("reports:report", args=[w.commune_a.pk, w.annual.code]))
+    assert "đang chờ ký số" in page.text
+    original = b"".join(client.get(reverse("documents:unsigned", args=[document.pk])).streaming_content)
+    [name] = [
+        f[0] for f in enumerate_sig_fields(PdfFileReader(io.BytesIO(original))) if f[0] == "ChuKyLanhDao"
+    ]
+    token = demo_pki.certificate(w.leader_a.get_full_name(), "Cổng CCHC", person=True)
+    spec = SignerSpec(
+        token.key_der, token.certificate, [demo_pki.ca.certificate], "x", None, Box(0, 0, 0, 1, 1), name
+    )
+    signed = sign_pdf(original, [spec], signing_time=datetime.datetime.now(datetime.UTC))
+    upload = reverse("documents:upload_signed", args=[document.pk])
+    tampered = bytearray(signed)
+    tampered[signed.index(b"stream") + 40] ^= 1
+    refused = client.post(upload, {"file": SimpleUploadedFile("a.pdf", bytes(tampered))}, follow=True)
+    assert "Chưa nhận bản đã ký" in refused.text
+    report.refresh_from_db()
+    assert report.state == ReportState.DRAFT
+    done = client.post(upload, {"file": SimpleUploadedFile("a.pdf", signed)}, follow=True)
+    assert "Đã nhận bản đã ký số" in done.text
+    assert done.redirect_chain[-1][0] == reverse("reports:report", args=[w.commune_a.pk, w.annual.code])
+    report.refresh_from_db()
+    assert report.state == ReportState.SUBMITTED and report.document.state == "signed"
