@@ -719,18 +719,9 @@ def compose_results(report: Report) -> str:
 # --- the official document ---------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def sign_and_submit(report: Report, *, by: Any, now: datetime.datetime | None = None) -> Report:
-    """The leader signs the report (a number from the register, NĐ 30 layout, the leader's then
-    the unit's signature) and, if it is not yet submitted, submits it. A report returned and
-    signed again gets a new number that replaces the previous document. All or nothing."""
-    from documents import services as documents
-    from documents.models import DocumentType
-    from reports.pdf import render_report_pdf, summary_line
-
-    report = _locked_report(report)
-    if report.state == ReportState.ACCEPTED:
-        raise ReportError(_("Báo cáo đã được tiếp nhận; không ký lại được."))
+def _check_signable(report: Report, now: datetime.datetime | None) -> None:
+    """A report can be signed once every task is entered, while it may still be sent (or once
+    it has been sent without a signature)."""
     if report.state == ReportState.SUBMITTED and report.document_id:
         raise ReportError(_("Báo cáo đã được ký số và gửi."))
     if report.state != ReportState.SUBMITTED:
@@ -743,12 +734,15 @@ def sign_and_submit(report: Report, *, by: Any, now: datetime.datetime | None = 
             _("Còn %(n)d nhiệm vụ chưa nhập kết quả; hãy nhập (kể cả “Chưa thực hiện”) trước khi gửi.")
             % {"n": missing}
         )
-    try:
-        person, seal = documents.signing_credentials(by, report.unit)
-    except documents.DocumentError as exc:
-        raise ReportError(str(exc)) from exc
+
+
+def _number(report: Report, *, by: Any, now: datetime.datetime | None):
+    """Take the report's number in the register (replacing the document of an earlier signing)."""
+    from documents import services as documents
+    from documents.models import DocumentType
+    from reports.pdf import summary_line
+
     signer_name = by.get_full_name() or by.get_username()
-    previous = report.document
     document = documents.register_outgoing(
         report.unit,
         DocumentType.REPORT,
@@ -757,12 +751,32 @@ def sign_and_submit(report: Report, *, by: Any, now: datetime.datetime | None = 
         signer_name=signer_name,
         by=by,
     )
-    if previous is not None:
-        document.supersedes = previous
+    if report.document_id:
+        document.supersedes = report.document
         document.save(update_fields=["supersedes"])
     report.document = document
     report.signer_name = signer_name
     report.save(update_fields=["document", "signer_name"])
+    return document, signer_name
+
+
+@transaction.atomic
+def sign_and_submit(report: Report, *, by: Any, now: datetime.datetime | None = None) -> Report:
+    """The leader signs the report (a number from the register, NĐ 30 layout, the leader's then
+    the unit's signature) and, if it is not yet submitted, submits it. A report returned and
+    signed again gets a new number that replaces the previous document. All or nothing."""
+    from documents import services as documents
+    from reports.pdf import render_report_pdf
+
+    report = _locked_report(report)
+    if report.state == ReportState.ACCEPTED:
+        raise ReportError(_("Báo cáo đã được tiếp nhận; không ký lại được."))
+    _check_signable(report, now)
+    try:
+        person, seal = documents.signing_credentials(by, report.unit)
+    except documents.DocumentError as exc:
+        raise ReportError(str(exc)) from exc
+    document, signer_name = _number(report, by=by, now=now)
     try:
         documents.sign_on_server(
             document,
@@ -884,34 +898,16 @@ def prepare_client_signing(report: Report, *, by: Any, now: datetime.datetime | 
     """Number the report and keep the PDF the leader signs in their own tool (USB token); the
     signed upload (documents.services.accept_client_signed) then submits the report."""
     from documents import services as documents
-    from documents.models import DocumentType, OutgoingDocument
-    from reports.pdf import render_report_pdf, summary_line
+    from documents.models import OutgoingDocument
+    from reports.pdf import render_report_pdf
 
     report = _locked_report(report)
     if report.document_id and report.document.state == OutgoingDocument.State.AWAITING_SIGNATURE:
         return report.document
-    if report.state == ReportState.ACCEPTED or (report.state == ReportState.SUBMITTED and report.document_id):
+    if report.state == ReportState.ACCEPTED:
         raise ReportError(_("Báo cáo đã được ký số và gửi."))
-    if report.state != ReportState.SUBMITTED:
-        problem = editable_problem(report, on=timezone.localdate(now or timezone.now()))
-        if problem:
-            raise ReportError(problem)
-    if missing_entries(report).exists():
-        raise ReportError(_("Còn nhiệm vụ chưa nhập kết quả; hãy nhập đủ trước khi ký."))
-    signer_name = by.get_full_name() or by.get_username()
-    previous = report.document
-    document = documents.register_outgoing(
-        report.unit,
-        DocumentType.REPORT,
-        issued_on=timezone.localdate(now or timezone.now()),
-        subject=summary_line(report),
-        signer_name=signer_name,
-        by=by,
-    )
-    document.supersedes = previous
-    report.document = document
-    report.signer_name = signer_name
-    report.save(update_fields=["document", "signer_name"])
+    _check_signable(report, now)
+    document, _signer = _number(report, by=by, now=now)
     try:
         documents.store_pdf(document, "unsigned_pdf", documents.prepare_client_pdf(render_report_pdf(report)))
     except documents.DocumentError as exc:
