@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "documents",
     "plans",
     "reports",
+    "procedures",
 ]
 
 MIDDLEWARE = [
@@ -188,6 +189,9 @@ UNIT_IMPORT_MAX_BYTES = env.int("UNIT_IMPORT_MAX_BYTES", default=10 * 1024 * 102
 SIGNED_PDF_MAX_BYTES = env.int("SIGNED_PDF_MAX_BYTES", default=20 * 1024 * 1024)
 # Largest task spreadsheet accepted (a plan's task table is a few hundred kB at most).
 TASK_IMPORT_MAX_BYTES = env.int("TASK_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# Largest procedure catalogue file accepted (a whole ministry's export is well under 1 MB).
+PROCEDURE_IMPORT_MAX_BYTES = env.int("PROCEDURE_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 # Evidence files attached to progress entries (photos, PDF, Office documents).
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
 # Days after a report's deadline during which a late report is still accepted (marked late);

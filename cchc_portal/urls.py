@@ -21,6 +21,7 @@ urlpatterns = [
     path("don-vi/", include("units.urls")),
     path("ke-hoach/", include("plans.urls")),
     path("", include("reports.urls")),
+    path("", include("procedures.urls")),
     path("", include("documents.urls")),
     path("nhat-ky/", views.audit_log, name="audit_log"),
     path("healthz/", views.healthz, name="healthz"),

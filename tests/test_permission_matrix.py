@@ -79,6 +79,20 @@ def report_b(w):
     return w
 
 
+def procedure_code(w):
+    """A commune-level procedure of the catalogue (created on first use): its code."""
+    if not hasattr(w, "procedure_code"):
+        from procedures.models import Procedure
+        from procedures.search import search_text_for
+
+        code, name = "1.001193", "Đăng ký khai sinh"
+        Procedure.objects.create(
+            code=code, name=name, field="Hộ tịch", levels=["xa"], search_text=search_text_for(code, name)
+        )
+        w.procedure_code = code
+    return w.procedure_code
+
+
 ENTRY_DATA = {"status": "in_progress", "progress": "10", "narrative": "Đang làm", "lock_version": "1"}
 COMMUNE_B_VIEWERS = {"officer_b", "reviewer", "admin"}
 
@@ -269,6 +283,28 @@ MATRIX = [
     ),
     Row("reports:overview", only(OTHER_PROVINCE_VIEWERS), lambda w: [w.quangngai.pk, "2026-N"]),
     Row("reports:report", only(set()), lambda w: [w.commune_b.pk, "2026-Q9"]),
+    # Procedures. The catalogue is read by everyone logged in; a unit's listing by whoever sees
+    # the unit, and set by those running its plans or reports (the leader) or administering it.
+    Row("procedures:list", everyone(OK)),
+    Row("procedures:detail", everyone(OK), lambda w: [procedure_code(w)]),
+    Row("procedures:detail", only(set()), lambda w: ["9.999999"]),
+    Row("procedures:unit", only(COMMUNE_A_VIEWERS), lambda w: [w.commune_a.pk]),
+    Row(
+        "procedures:unit",
+        editors_of({"leader_a", "admin"}, COMMUNE_A_VIEWERS, REDIRECT),
+        lambda w: [w.commune_a.pk],
+        "post",
+        {"action": "mark_centre_today", "code": "1.001193"},
+    ),
+    Row(
+        "procedures:unit_row",
+        editors_of({"leader_a", "admin"}, COMMUNE_A_VIEWERS),
+        lambda w: [w.commune_a.pk, procedure_code(w)],
+        "post",
+        {"listed_at_centre": "2026-01-15"},
+    ),
+    Row("procedures:listing", only(COMMUNE_A_VIEWERS), lambda w: [w.commune_a.pk]),
+    Row("procedures:listing_pdf", only(COMMUNE_A_VIEWERS), lambda w: [w.commune_a.pk]),
     Row("admin:index", only({"admin"}, denied=REDIRECT)),
     Row("admin:units_unit_import", only({"admin"}, denied=REDIRECT)),
 ]

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 
 from documents.demo import load_document_demo
 from plans.demo import load_plan_demo
+from procedures.demo import load_procedure_demo
 from reports.demo import load_report_demo
 from units.demo import DEMO_PASSWORD, load_demo
 
@@ -14,6 +15,7 @@ class Command(BaseCommand):
         load_plan_demo(log=self.stdout.write)
         load_document_demo(log=self.stdout.write)
         load_report_demo(log=self.stdout.write)
+        load_procedure_demo(log=self.stdout.write)
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS("Cổng CCHC: http://127.0.0.1:8000  —  tài khoản minh họa:"))
         width = max(len(p.username) for p in personas)
