@@ -109,6 +109,7 @@ def main() -> None:
     from procedures import services
     from procedures.models import Procedure
     from procedures.reading import read_procedures
+    from procedures.search import search_text_for
 
     call_command("migrate", verbosity=0)
     xlsx, csv_bytes = workbook(ROWS)
@@ -136,7 +137,7 @@ def main() -> None:
                 row.online_level,
                 row.decisions,
                 row.status,
-                services.search_text(row.code, row.name),
+                search_text_for(row.code, row.name),
                 "2026-01-01T00:00:00+00:00",
             ]
         )

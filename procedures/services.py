@@ -26,9 +26,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cchc_portal.lib.vietnamese import fold
 from procedures.models import ImportBatch, Procedure, ProcedureChange, ProcedureStatus
 from procedures.reading import ProcedureRow, Sheet
+from procedures.search import search_text_for
 
 # The fields an import sets, in the order the preview shows their changes.
 FIELDS = (
@@ -60,10 +60,6 @@ LOCK_KEY = 7460231  # pg_advisory_xact_lock key: one catalogue import at a time
 
 class ImportRefused(Exception):
     """The import cannot be applied; the message is shown as is."""
-
-
-def search_text(code: str, name: str) -> str:
-    return fold(f"{code} {name}")
 
 
 @dataclass
@@ -237,7 +233,7 @@ def apply_import(
                     Procedure(
                         pk=r.procedure_id,
                         code=r.row.code,
-                        search_text=search_text(r.row.code, values["name"]),
+                        search_text=search_text_for(r.row.code, values["name"]),
                         updated_batch=batch,
                         **values,
                     )
@@ -293,7 +289,7 @@ def _insert_procedures(rows: list[PlannedRow], batch: ImportBatch) -> None:
             [
                 Procedure(
                     code=r.row.code,
-                    search_text=search_text(r.row.code, r.row.name),
+                    search_text=search_text_for(r.row.code, r.row.name),
                     created_batch=batch,
                     updated_batch=batch,
                     **_values(r.row),
@@ -314,7 +310,7 @@ def _insert_procedures(rows: list[PlannedRow], batch: ImportBatch) -> None:
             [
                 r.row.code,
                 *(values[name] for name in FIELDS),
-                search_text(r.row.code, r.row.name),
+                search_text_for(r.row.code, r.row.name),
                 batch.pk,
                 batch.pk,
                 now,

@@ -104,10 +104,6 @@ class Report(models.Model):
 
         return Period(self.year, self.period_kind, self.period_number)
 
-    @property
-    def is_locked(self) -> bool:
-        return self.state in (ReportState.SUBMITTED, ReportState.ACCEPTED)
-
 
 class Entry(models.Model):
     """What the unit did for one task in the period."""

@@ -267,10 +267,6 @@ def _aggregate(target: Target, values: list[tuple[Decimal, Decimal]]) -> dict[st
     }
 
 
-def status_labels() -> dict[str, str]:
-    return dict(EntryStatus.choices)
-
-
 # --- PAR-style score of each unit's communication work ----------------------------------------------------------
 
 

@@ -3,13 +3,15 @@ and its workflow, and the superior's review and roll-up pages."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
@@ -205,16 +207,16 @@ class EvidenceForm(forms.Form):
 def evidence_add(request: HttpRequest, entry_id: int) -> HttpResponse:
     entry, _caps = _entry_for_user(request, entry_id)
     form = EvidenceForm(request.POST, request.FILES)
-    form.is_valid()
-    upload = form.cleaned_data.get("file") if form.is_valid() else None
-    url = form.cleaned_data.get("url", "") if form.is_valid() else ""
+    valid = form.is_valid()
+    upload = form.cleaned_data.get("file") if valid else None
+    url = form.cleaned_data.get("url", "") if valid else ""
     problem = ""
     try:
         if upload is not None:
-            if upload.size > _max_bytes():  # refused before reading it into memory
+            if upload.size > settings.EVIDENCE_MAX_BYTES:  # refused before reading it into memory
                 raise services.ReportError(
                     _("Tệp “%(name)s” quá lớn; giới hạn là %(limit).0f MB.")
-                    % {"name": upload.name, "limit": _max_bytes() / 1048576}
+                    % {"name": upload.name, "limit": settings.EVIDENCE_MAX_BYTES / 1048576}
                 )
             services.add_evidence(entry, name=upload.name, content=upload.read(), by=request.user)
         elif url:
@@ -234,12 +236,6 @@ def evidence_add(request: HttpRequest, entry_id: int) -> HttpResponse:
         {"entry": entry, "editable": True, "evidence_error": problem},
         status=422 if problem else 200,
     )
-
-
-def _max_bytes() -> int:
-    from django.conf import settings
-
-    return settings.EVIDENCE_MAX_BYTES
 
 
 @require_POST
@@ -271,21 +267,17 @@ def evidence_file(request: HttpRequest, evidence_id: int) -> HttpResponseBase:
         Evidence.objects.filter(request.access.scope_q("entry__report__unit__path")).exclude(file=""),
         pk=evidence_id,
     )
-    response = FileResponse(
-        evidence.file.open("rb"), content_type=evidence.content_type or "application/octet-stream"
-    )
+    try:
+        handle = evidence.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, content_type=evidence.content_type or "application/octet-stream")
     inline = evidence.content_type.startswith("image/") or evidence.content_type == "application/pdf"
     response["Content-Disposition"] = (
-        f"{'inline' if inline else 'attachment'}; filename*=UTF-8''{_quote(evidence.name)}"
+        f"{'inline' if inline else 'attachment'}; filename*=UTF-8''{quote(evidence.name)}"
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-def _quote(name: str) -> str:
-    from urllib.parse import quote
-
-    return quote(name)
 
 
 # --- the unit's report ------------------------------------------------------------------------------------------
@@ -467,18 +459,6 @@ def transition(request: HttpRequest, report_id: int) -> HttpResponse:
 # --- review and roll-up at the superior unit ----------------------------------------------------------------------
 
 
-def _review_period(request: HttpRequest, unit: Unit, code: str | None) -> Period:
-    if code:
-        return _period(code)
-    plan = services.plan_for(unit, services.today().year)
-    period = services.current_period(plan) if plan else None
-    if period is None:
-        from plans.models import PeriodType
-
-        period = Period(services.today().year, PeriodType.QUARTERLY, (services.today().month - 1) // 3 + 1)
-    return period
-
-
 @require_GET
 @unit_capability_required(Capability.REVIEW_REPORTS)
 def overview(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
@@ -573,7 +553,6 @@ def rollup_view(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
             "unit": unit,
             "period": period,
             "data": data,
-            "status_labels": rollup.status_labels(),
             "include": include,
         },
     )
@@ -627,10 +606,6 @@ def rollup_export(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="tong-hop-{unit.code}-{period.code}.xlsx"'
     return response
-
-
-def period_links(unit: Unit, periods: list[Period], name: str) -> list[tuple[Period, str]]:
-    return [(p, reverse(name, args=[unit.pk, p.code])) for p in periods]
 
 
 @require_GET
