@@ -5,6 +5,7 @@ variable. Production (the default) refuses to start without its secrets; see REA
 "Cấu hình", for every variable.
 """
 
+import importlib.util
 from datetime import timedelta
 from pathlib import Path
 
@@ -108,19 +109,39 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'cchc.sqlite3'}")}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL and IMMEDIATE transactions let the dev server and the browser tests' live server
-    # write from several threads without "database is locked".
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {
-            "transaction_mode": "IMMEDIATE",
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        }
-    )
-else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+def _database(url_variable: str, default: str | None = None) -> dict:
+    """One database from its URL, with the options the portal runs it with."""
+    database = env.db(url_variable, default=default)
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL and IMMEDIATE transactions let the dev server and the browser tests' live server
+        # write from several threads without "database is locked".
+        database.setdefault("OPTIONS", {}).update(
+            {
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            }
+        )
+    else:
+        database["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+        database["CONN_HEALTH_CHECKS"] = True
+        # The planner's cost of a random page read: PostgreSQL's default (4) is for spinning
+        # disks and makes it scan half a million target results instead of using the index for a
+        # province's 7,000 (docs/performance.md); 1.1 is the usual value for SSD storage.
+        page_cost = env.float("DATABASE_RANDOM_PAGE_COST", default=1.1)
+        options = database.setdefault("OPTIONS", {})
+        options["options"] = f"{options.get('options', '')} -c random_page_cost={page_cost}".strip()
+    return database
+
+
+DATABASES = {"default": _database("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'cchc.sqlite3'}")}
+# A streaming replica of the primary (docs/deployment.md). Nothing reads from it unless the
+# code asks with `cchc_portal.db_routers.use_replica()`; without the variable that is a no-op.
+if env("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = _database("DATABASE_REPLICA_URL")
+    # Tests get no database of their own for it: there the replica is the primary.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["cchc_portal.db_routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "units.User"
@@ -147,6 +168,45 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 
+# One cache URL, e.g. redis://10.0.0.5:6379/1 (Django's own Redis backend, needs `redis`) or
+# dbcache://cchc_cache (after `manage.py createcachetable`). The default, a per-process memory
+# cache, is what Django uses when nothing is set.
+_CACHE_URL = env("CACHE_URL", default="") or "locmemcache://"
+CACHES = {
+    "default": env.cache_url_config(
+        _CACHE_URL,
+        # django-environ would pick django-redis instead if it happened to be installed.
+        backend="django.core.cache.backends.redis.RedisCache"
+        if _CACHE_URL.startswith(("redis://", "rediss://"))
+        else None,
+    )
+}
+# django-environ lower-cases ?key_prefix=…&timeout=… for Django's Redis backend, which then
+# ignores them without a word; put them back under the names Django reads.
+for _option in ("TIMEOUT", "KEY_PREFIX", "VERSION", "KEY_FUNCTION"):
+    if _option.lower() in CACHES["default"]:
+        CACHES["default"][_option] = CACHES["default"].pop(_option.lower())
+_PER_PROCESS_CACHES = (".locmem.LocMemCache", ".dummy.DummyCache")
+
+# Sessions live in the database (`db`), or in the cache (`cache`: lost when the cache is
+# flushed), or in both (`cached_db`: read from the cache, written through to the database).
+_SESSION_ENGINES = {
+    "db": "django.contrib.sessions.backends.db",
+    "cache": "django.contrib.sessions.backends.cache",
+    "cached_db": "django.contrib.sessions.backends.cached_db",
+}
+_session_engine = env("DJANGO_SESSION_ENGINE", default="") or "db"
+if _session_engine not in _SESSION_ENGINES:
+    raise ImproperlyConfigured(
+        f"DJANGO_SESSION_ENGINE={_session_engine!r} không hợp lệ / is not one of {', '.join(_SESSION_ENGINES)}."
+    )
+if _session_engine != "db" and CACHES["default"]["BACKEND"].endswith(_PER_PROCESS_CACHES):
+    # Each gunicorn worker would hold its own sessions: logins would come and go at random.
+    raise ImproperlyConfigured(
+        f"DJANGO_SESSION_ENGINE={_session_engine} cần một bộ nhớ đệm dùng chung / needs a shared "
+        "CACHE_URL (redis://… or dbcache://…), not a per-process cache."
+    )
+SESSION_ENGINE = _SESSION_ENGINES[_session_engine]
 # Sessions end after a working day of inactivity and when the browser closes (shared PCs).
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -165,8 +225,46 @@ FORMAT_MODULE_PATH = ["cchc_portal.formats"]
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+
+
+def _media_storage() -> dict:
+    """Where uploads live: CCHC_MEDIA_ROOT on this server, or an S3 bucket shared by every node."""
+    kind = env("CCHC_MEDIA_STORAGE", default="") or "filesystem"
+    if kind == "filesystem":
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    if kind != "s3":
+        raise ImproperlyConfigured(f"CCHC_MEDIA_STORAGE={kind!r} không hợp lệ / must be filesystem or s3.")
+    # Looked up, not imported: boto3 is heavy and only S3 installs carry it.
+    missing = [name for name in ("storages", "boto3") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ImproperlyConfigured(
+            f"CCHC_MEDIA_STORAGE=s3 cần gói {' và '.join(missing)} / needs django-storages and boto3: "
+            "pip install 'cchc-portal[s3]'."
+        )
+    if not env("CCHC_S3_BUCKET", default=""):
+        raise ImproperlyConfigured("CCHC_S3_BUCKET chưa được đặt / must be set when CCHC_MEDIA_STORAGE=s3.")
+    options = {
+        "bucket_name": env("CCHC_S3_BUCKET"),
+        "endpoint_url": env("CCHC_S3_ENDPOINT_URL", default="") or None,
+        "access_key": env("CCHC_S3_ACCESS_KEY", default="") or None,
+        "secret_key": env("CCHC_S3_SECRET_KEY", default="") or None,
+        "region_name": env("CCHC_S3_REGION", default="") or None,
+        # `path` for S3-compatible stores (MinIO, Ceph) not set up for bucket host names.
+        "addressing_style": env("CCHC_S3_ADDRESSING_STYLE", default="") or None,
+        # Evidence and signed documents are private: no public ACL, signed URLs only, and a
+        # second upload of the same name gets a new name as on the file system.
+        "default_acl": "private",
+        "querystring_auth": True,
+        "file_overwrite": False,
+    }
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {key: value for key, value in options.items() if value is not None},
+    }
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _media_storage(),
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG

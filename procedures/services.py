@@ -14,10 +14,8 @@ file that changes nothing writes nothing.
 
 from __future__ import annotations
 
-import csv
 import datetime
 import hashlib
-import io
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +24,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cchc_portal.lib.bulk import copy_rows
 from procedures.models import ImportBatch, Procedure, ProcedureChange, ProcedureStatus
 from procedures.reading import ProcedureRow, Sheet
 from procedures.search import search_text_for
@@ -271,16 +270,6 @@ def apply_import(
     return batch
 
 
-def _copy(table: str, columns: list[str], rows: list[list[Any]]) -> None:
-    """PostgreSQL COPY of ready rows (None → NULL): the bulk path for thousands of rows."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, quoting=csv.QUOTE_NOTNULL)
-    writer.writerows(rows)
-    buffer.seek(0)
-    with connection.cursor() as cursor:
-        cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", buffer)
-
-
 def _insert_procedures(rows: list[PlannedRow], batch: ImportBatch) -> None:
     if not rows:
         return
@@ -316,14 +305,14 @@ def _insert_procedures(rows: list[PlannedRow], batch: ImportBatch) -> None:
                 now,
             ]
         )
-    _copy(Procedure._meta.db_table, columns, data)
+    copy_rows(Procedure._meta.db_table, columns, data)
 
 
 def _insert_changes(changes: list[ProcedureChange]) -> None:
     if connection.vendor != "postgresql":
         ProcedureChange.objects.bulk_create(changes, batch_size=500)
         return
-    _copy(
+    copy_rows(
         ProcedureChange._meta.db_table,
         ["batch_id", "procedure_id", "kind", "diff"],
         [

@@ -230,7 +230,7 @@ RETURN_REASONS = (
 FIXED = " Đã bổ sung minh chứng theo đề nghị của Sở Nội vụ."
 
 
-def _topic(task: Task) -> Topic:
+def topic_for(task: Task) -> Topic:
     title = task.title.lower()
     for topic in TOPICS:
         if any(word in title for word in topic.words):
@@ -238,7 +238,7 @@ def _topic(task: Task) -> Topic:
     return GENERAL
 
 
-def _number(value: Decimal | int) -> str:
+def number_text(value: Decimal | int) -> str:
     """1500 → "1.500" (Vietnamese thousands), 98.5 → "98,5"."""
     value = Decimal(value)
     if value == value.to_integral_value():
@@ -328,7 +328,7 @@ def _value(
 ) -> Value:
     """What the unit writes for a task in its report for the period, with data up to `as_of`.
     `first` is the task's own random source (the same in every period), `rng` the period's."""
-    topic = _topic(task)
+    topic = topic_for(task)
     targets = list(task.targets.all())
     as_of = min(as_of, period.end)
     share = _fraction(period.start, as_of)
@@ -363,7 +363,7 @@ def _value(
         text = rng.choice(topic.doing if short and topic.doing else topic.done)
     months = max(1, round(share * 12))
     narrative = text.format(
-        n=_number(next(iter(achieved.values()), Decimal(0))),
+        n=number_text(next(iter(achieved.values()), Decimal(0))),
         kind=(unit.kind.label or unit.kind.name).lower(),
         deadline=deadline.strftime("%d/%m/%Y"),
         month=f"{done_on.month:02d}/{done_on.year}",
@@ -575,7 +575,7 @@ def _fix(report: Report, rng: random.Random, at: datetime.datetime, people: Peop
     entry.updated_by, entry.updated_at = by, at
     entry.lock_version += 1
     Entry.objects.bulk_update([entry], ["narrative", "updated_by", "updated_at", "lock_version"])
-    path = _topic(entry.task).path
+    path = topic_for(entry.task).path
     url = f"https://danang.gov.vn/web/{_slug(report.unit.full_name)}/{path}/-/bo-sung-{rng.randint(100, 999)}"
     _add_links(entry, [url], by, at)
     Report.objects.filter(pk=report.pk).update(results=services.compose_results(report))

@@ -77,6 +77,8 @@ class Report(models.Model):
         verbose_name=_("văn bản"),
     )
     signer_name = models.CharField(_("họ tên người ký"), max_length=100, blank=True)
+    # Average progress (%) of the entries when last submitted: what the national overview sums.
+    progress = models.FloatField(_("tiến độ bình quân khi gửi (%)"), null=True, blank=True, editable=False)
     # What the report said when it was accepted: the reviewer sees what changed since.
     accepted_snapshot = models.JSONField(default=dict, blank=True, editable=False)
     lock_version = models.PositiveIntegerField(default=1)
@@ -94,6 +96,9 @@ class Report(models.Model):
             )
         ]
         indexes = [models.Index(fields=["year", "period_kind", "period_number", "state"])]
+        permissions = [
+            ("view_national_overview", _("Xem tổng hợp toàn quốc (mọi tỉnh, thành phố)")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.unit} — {self.period.label}"

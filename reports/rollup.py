@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Avg, Case, Count, F, Q, Sum, When
 from django.utils.translation import gettext_lazy as _
 
 from plans.models import Aggregation, Plan, Status, Target, Task
@@ -19,6 +19,8 @@ from reports.periods import Period
 from units.models import Unit
 
 SUBMITTED_STATES = (ReportState.SUBMITTED, ReportState.ACCEPTED)
+# The narrative of a report: not needed to count and list reports.
+NARRATIVE = ("strengths", "weaknesses", "causes", "next_tasks", "proposals", "accepted_snapshot")
 
 
 @dataclass
@@ -128,14 +130,30 @@ def _plans_below(unit: Unit, year: int) -> dict[int, Plan]:
     return chosen
 
 
+def _root(prefix: str, field: str, own_ids: list[int]) -> Case:
+    """The superior row (task or target) of `own_ids` that a row below implements: its superior,
+    or its superior's superior (a commune's task under a district's under the province's)."""
+    return Case(
+        When(**{f"{prefix}{field}_id__in": own_ids}, then=F(f"{prefix}{field}_id")),
+        default=F(f"{prefix}{field}__{field}_id"),
+    )
+
+
 def build(
-    unit: Unit, period: Period, *, include_unaccepted: bool = True, reporting_only: bool = True
+    unit: Unit,
+    period: Period,
+    *,
+    include_unaccepted: bool = True,
+    reporting_only: bool = True,
+    with_tasks: bool = True,
 ) -> Rollup:
     """Every unit below `unit` that has (or should have) a plan for the year, with its report for
-    the period; and the superior plan's tasks with what the units did, through the cascade links.
+    the period; and (`with_tasks`) the superior plan's tasks with what the units did, through the
+    cascade links, counted and summed by the database.
 
-    Queries: units, plans, reports, entry counts, own plan, tasks below, own tasks+targets,
-    entries, target results — nine, whatever the number of units."""
+    Queries: units, plans, reports, entry counts, own plan, own tasks + targets, units per task,
+    statuses per task, target sums — nine, whatever the number of units; each returns one row per
+    unit or per superior task, not one per entry."""
     from reports.services import plan_for
 
     units = list(
@@ -155,85 +173,71 @@ def build(
             year=period.year,
             period_kind=period.kind,
             period_number=period.number,
-        )
+        ).defer(*NARRATIVE)
     }
+    report_ids = [r.pk for r in reports.values()]
     counts = {
         row["report_id"]: row
-        for row in Entry.objects.filter(report__in=list(reports.values()))
+        for row in Entry.objects.filter(report_id__in=report_ids)
         .values("report_id")
         .annotate(
             total=Count("pk"),
             entered=Count("pk", filter=Q(is_entered=True)),
             done=Count("pk", filter=Q(status__in=list(DONE))),
+            progress=Avg("progress"),
         )
+        .order_by()
     }
-    progress: dict[int, list[int]] = defaultdict(list)
     own_plan = plan_for(unit, period.year)
     task_rolls: dict[int, TaskRoll] = {}
-    superior_of: dict[int, int | None] = {}
-    if own_plan is not None:
+    if own_plan is not None and with_tasks:
         own_tasks = list(
             own_plan.tasks.prefetch_related("targets").order_by("group__position", "position", "pk")
         )
         task_rolls = {t.pk: TaskRoll(t) for t in own_tasks}
-        below = Task.objects.filter(plan_id__in=[p.pk for p in plans.values()]).values_list(
-            "pk", "superior_task_id", "plan__unit_id"
+        own_ids = list(task_rolls)
+        carried = (
+            Task.objects.filter(plan_id__in=[p.pk for p in plans.values()])
+            .annotate(root=_root("", "superior_task", own_ids))
+            .values("root")
+            .annotate(units=Count("plan__unit_id", distinct=True))
+            .order_by()
         )
-        unit_of_task: dict[int, int] = {}
-        for pk, superior, unit_id in below:
-            superior_of[pk] = superior
-            unit_of_task[pk] = unit_id
-
-        def root(task_id: int) -> int | None:
-            seen = 0
-            while task_id is not None and task_id not in task_rolls and seen < 10:
-                task_id = superior_of.get(task_id)
-                seen += 1
-            return task_id if task_id in task_rolls else None
-
-        roots = {pk: root(pk) for pk in superior_of}
-        carried: dict[int, set[int]] = defaultdict(set)
-        for pk, top in roots.items():
-            if top is not None:
-                carried[top].add(unit_of_task[pk])
-        for top, unit_ids in carried.items():
-            task_rolls[top].units = len(unit_ids)
-        shown_reports = [r for r in reports.values() if include_unaccepted or r.state == ReportState.ACCEPTED]
-        for task_id, status in Entry.objects.filter(report__in=shown_reports).values_list(
-            "task_id", "status"
-        ):
-            top = roots.get(task_id)
-            if top is not None:
-                task_rolls[top].statuses[status] += 1
-        for report_id, pct in Entry.objects.filter(report__in=list(reports.values())).values_list(
-            "report_id", "progress"
-        ):
-            progress[report_id].append(pct)
+        for row in carried:
+            if row["root"] in task_rolls:
+                task_rolls[row["root"]].units = row["units"]
+        shown = [r.pk for r in reports.values() if include_unaccepted or r.state == ReportState.ACCEPTED]
+        statuses = (
+            Entry.objects.filter(report_id__in=shown)
+            .annotate(root=_root("task__", "superior_task", own_ids))
+            .values("root", "status")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for row in statuses:
+            if row["root"] in task_rolls:
+                task_rolls[row["root"]].statuses[row["status"]] += row["n"]
         # Targets: the units' targets copied from ours (superior_target chain), aggregated.
-        own_targets = {t.pk: t for roll in task_rolls.values() for t in roll.task.targets.all()}
-        values: dict[int, list[tuple[Decimal, Decimal]]] = defaultdict(list)
-        results = TargetResult.objects.filter(
-            entry__report__in=shown_reports, achieved__isnull=False
-        ).values_list(
-            "achieved",
-            "target_id",
-            "target__value",
-            "target__superior_target_id",
-            "target__superior_target__superior_target_id",
-        )
-        for achieved, target_id, goal, sup, sup2 in results:
-            for candidate in (target_id, sup, sup2):
-                if candidate in own_targets:
-                    values[candidate].append((achieved, goal))
-                    break
+        own_targets = [t.pk for roll in task_rolls.values() for t in roll.task.targets.all()]
+        sums = {
+            row["root"]: row
+            for row in TargetResult.objects.filter(entry__report_id__in=shown, achieved__isnull=False)
+            .annotate(root=_root("target__", "superior_target", own_targets))
+            .values("root")
+            .annotate(
+                n=Count("pk"),
+                total=Sum("achieved"),
+                reached=Count("pk", filter=Q(achieved__gte=F("target__value"))),
+            )
+            .order_by()
+        }
         for roll in task_rolls.values():
             for target in roll.task.targets.all():
-                roll.targets.append(_aggregate(target, values.get(target.pk, [])))
+                roll.targets.append(_aggregate(target, sums.get(target.pk)))
     rows = []
     for u in units:
         report = reports.get(u.pk)
         count = counts.get(report.pk) if report else None
-        pcts = progress.get(report.pk, []) if report else []
         rows.append(
             UnitRow(
                 unit=u,
@@ -242,27 +246,28 @@ def build(
                 entered=count["entered"] if count else 0,
                 total=count["total"] if count else 0,
                 done=count["done"] if count else 0,
-                progress=sum(pcts) / len(pcts) if pcts else 0.0,
+                progress=float(count["progress"] or 0) if count else 0.0,
             )
         )
     return Rollup(unit, period, own_plan, rows, list(task_rolls.values()), include_unaccepted)
 
 
-def _aggregate(target: Target, values: list[tuple[Decimal, Decimal]]) -> dict[str, Any]:
-    achieved = [v for v, _goal in values]
-    if not values:
+def _aggregate(target: Target, sums: dict[str, Any] | None) -> dict[str, Any]:
+    """The units' results for one of our targets: their sum, average, or the share of units that
+    reached their own target value."""
+    n = sums["n"] if sums else 0
+    if not n:
         value = None
     elif target.aggregation == Aggregation.SUM:
-        value = sum(achieved, Decimal(0))
+        value = Decimal(sums["total"])
     elif target.aggregation == Aggregation.AVERAGE:
-        value = sum(achieved, Decimal(0)) / len(achieved)
-    else:  # share of units reaching their own target
-        reached = sum(1 for v, goal in values if v >= goal)
-        value = Decimal(100 * reached) / len(values)
+        value = Decimal(sums["total"]) / n
+    else:
+        value = Decimal(100 * sums["reached"]) / n
     return {
         "target": target,
         "value": value,
-        "units": len(values),
+        "units": n,
         "is_share": target.aggregation == Aggregation.SHARE,
     }
 
@@ -389,3 +394,111 @@ def completeness_by_period(unit: Unit, periods: list[Period]) -> list[PeriodBar]
     return [
         PeriodBar(p, expected, counts[(p.kind, p.number)][0], counts[(p.kind, p.number)][1]) for p in periods
     ]
+
+
+# --- the national overview (Bộ Nội vụ): every province for one period ---------------------------------------------
+
+
+@dataclass
+class ProvinceRow(Rates):
+    unit: Unit
+    communes: int = 0  # communes (and, before 1 July 2025, districts) in force at the period's end
+    expected: int = 0  # of which with an issued plan for the year
+    submitted: int = 0
+    on_time: int = 0
+    accepted: int = 0
+    awaiting: int = 0  # submitted, not yet reviewed
+    progress: float | None = None  # average of the sent reports' progress (each as submitted)
+
+
+@dataclass
+class National(Rates):
+    period: Period
+    rows: list[ProvinceRow]
+
+    @property
+    def expected(self) -> int:
+        return sum(r.expected for r in self.rows)
+
+    @property
+    def submitted(self) -> int:
+        return sum(r.submitted for r in self.rows)
+
+    @property
+    def on_time(self) -> int:
+        return sum(r.on_time for r in self.rows)
+
+    @property
+    def communes(self) -> int:
+        return sum(r.communes for r in self.rows)
+
+    @property
+    def accepted(self) -> int:
+        return sum(r.accepted for r in self.rows)
+
+
+def national(period: Period) -> National:
+    """Completeness, timeliness, review and average progress of every province's units for the
+    period, counted by the database grouped on the province's path prefix: five queries whatever
+    the number of provinces, communes or reports."""
+    from django.db.models.functions import Substr
+
+    steplen = Unit.steplen
+    provinces = list(Unit.objects.filter(depth=1).valid_on(period.end).order_by("sort_key", "path"))
+    below = {"depth__gt": 1}
+
+    def by_province(queryset, path: str, **aggregates) -> dict[str, dict[str, Any]]:
+        rows = (
+            queryset.annotate(province=Substr(path, 1, steplen))
+            .values("province")
+            .annotate(**aggregates)
+            .order_by()
+        )
+        return {row["province"]: row for row in rows}
+
+    communes = by_province(
+        Unit.objects.filter(**below, kind__level__in=("commune", "district")).valid_on(period.end),
+        "path",
+        n=Count("pk"),
+    )
+    plans = by_province(
+        Plan.objects.filter(
+            year=period.year,
+            status=Status.ISSUED,
+            unit__depth__gt=1,
+            unit__kind__level__in=("commune", "district"),
+        ),
+        "unit__path",
+        n=Count("unit", distinct=True),
+    )
+    reports = Report.objects.filter(
+        unit__depth__gt=1, year=period.year, period_kind=period.kind, period_number=period.number
+    )
+    sent = Q(first_submitted_at__isnull=False)
+    states = by_province(
+        reports,
+        "unit__path",
+        submitted=Count("pk", filter=sent),
+        on_time=Count("pk", filter=sent & Q(is_late=False)),
+        accepted=Count("pk", filter=Q(state=ReportState.ACCEPTED)),
+        awaiting=Count("pk", filter=Q(state=ReportState.SUBMITTED)),
+    )
+    progress = by_province(reports.filter(sent), "unit__path", avg=Avg("progress"))
+    rows = []
+    for unit in provinces:
+        prefix = unit.path[:steplen]
+        state = states.get(prefix, {})
+        avg = progress.get(prefix, {}).get("avg")
+        rows.append(
+            ProvinceRow(
+                unit=unit,
+                communes=communes.get(prefix, {}).get("n", 0),
+                expected=plans.get(prefix, {}).get("n", 0),
+                submitted=state.get("submitted", 0),
+                on_time=state.get("on_time", 0),
+                accepted=state.get("accepted", 0),
+                awaiting=state.get("awaiting", 0),
+                progress=float(avg) if avg is not None else None,
+            )
+        )
+    return National(period, rows)

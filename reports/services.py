@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Avg, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -562,6 +562,7 @@ def submit(report: Report, *, by: Any, now: datetime.datetime | None = None) -> 
     report.state = ReportState.SUBMITTED
     report.submitted_at = now
     report.return_reason = ""
+    report.progress = report.entries.aggregate(avg=Avg("progress"))["avg"]
     _save(report, by)
     action = ReportEvent.Action.RESUBMITTED if resubmission else ReportEvent.Action.SUBMITTED
     _event(report, action, by, is_late=late)

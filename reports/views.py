@@ -17,9 +17,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import reswap, retarget
 
 from cchc_portal.lib.xlsx import table_xlsx
+from plans.models import PeriodType
 from reports import rollup, services
 from reports.models import Entry, EntryStatus, Evidence, Report, ReportState
-from reports.periods import Period, PeriodError
+from reports.periods import Period, PeriodError, required_periods
 from units.access import unit_capability_required
 from units.models import Capability, Unit
 
@@ -464,7 +465,7 @@ def transition(request: HttpRequest, report_id: int) -> HttpResponse:
 def overview(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
     """Who has not reported: every unit below with its state for the period."""
     period = _period(code)
-    data = rollup.build(unit, period)
+    data = rollup.build(unit, period, with_tasks=False)
     plan = services.plan_for(unit, period.year)
     return render(
         request,
@@ -644,3 +645,33 @@ def compose(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
         % {"unit": unit.full_name},
     )
     return redirect("reports:report", unit.pk, period.code)
+
+
+# --- the national overview (Bộ Nội vụ) -------------------------------------------------------------------------
+
+NATIONAL_KINDS = (PeriodType.QUARTERLY, PeriodType.HALF_YEAR, PeriodType.ANNUAL)
+
+
+@require_GET
+@login_required
+def national(request: HttpRequest, code: str | None = None) -> HttpResponse:
+    """Every province for one period: how many of its units reported, on time, accepted, and
+    their average progress. For the Bộ Nội vụ (permission "view_national_overview") and admins."""
+    if not (request.user.is_superuser or request.user.has_perm("reports.view_national_overview")):
+        raise PermissionDenied
+    day = services.today()
+    if code is None:
+        periods = required_periods(NATIONAL_KINDS, day.year)
+        due = [p for p in periods if p.deadline(20) <= day]
+        return redirect("reports:national", (due[-1] if due else periods[0]).code)
+    period = _period(code)
+    return render(
+        request,
+        "reports/national.html",
+        {
+            "period": period,
+            "data": rollup.national(period),
+            "periods": required_periods(NATIONAL_KINDS, period.year),
+            "years": [period.year - 1, period.year + 1] if period.year < day.year else [period.year - 1],
+        },
+    )

@@ -285,6 +285,9 @@ MATRIX = [
     Row("reports:report", only(set()), lambda w: [w.commune_b.pk, "2026-Q9"]),
     # Procedures. The catalogue is read by everyone logged in; a unit's listing by whoever sees
     # the unit, and set by those running its plans or reports (the leader) or administering it.
+    # The national overview: Bộ Nội vụ (a permission, granted in the admin) and admins only.
+    Row("reports:national", only({"admin"}, denied=FORBIDDEN), lambda w: ["2026-Q3"]),
+    Row("reports:national_now", only({"admin"}, denied=FORBIDDEN, status=REDIRECT)),
     Row("procedures:list", everyone(OK)),
     Row("procedures:detail", everyone(OK), lambda w: [procedure_code(w)]),
     Row("procedures:detail", only(set()), lambda w: ["9.999999"]),
