@@ -34,6 +34,11 @@ class UnitRow:
     progress: float = 0.0  # average % over the unit's tasks
 
     @property
+    def percent(self) -> int:
+        """The average progress rounded, as the pages show it (cheaper than |floatformat)."""
+        return round(self.progress)
+
+    @property
     def state(self) -> str:
         if self.plan is None:
             return "no_plan"

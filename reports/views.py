@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
@@ -26,6 +27,12 @@ from units.models import Capability, Unit
 
 WORK = {Capability.ENTER_PROGRESS, Capability.COMPILE_REPORTS, Capability.APPROVE_SIGN}
 REVIEW = {Capability.REVIEW_REPORTS, Capability.ADMINISTER}
+
+
+def _report_prefix() -> str:
+    """ "/bao-cao/": the unit reports' URL up to the unit, so that a page listing a province's
+    communes builds each link by joining strings instead of reversing the URL for every row."""
+    return reverse("reports:report", args=[0, "X"]).removesuffix("0/X/")
 
 
 def _period(code: str) -> Period:
@@ -474,6 +481,7 @@ def overview(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
             "unit": unit,
             "period": period,
             "data": data,
+            "report_prefix": _report_prefix(),
             "periods": services.periods_for(plan) if plan else [],
             "chart": _chart(rollup.completeness_by_period(unit, services.periods_for(plan)))
             if plan
@@ -555,6 +563,7 @@ def rollup_view(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
             "period": period,
             "data": data,
             "include": include,
+            "report_prefix": _report_prefix(),
         },
     )
 
