@@ -235,7 +235,7 @@ class Section(models.Model):
     class Meta:
         verbose_name = _("phần của kế hoạch")
         verbose_name_plural = _("phần của kế hoạch")
-        ordering = ["plan", "position", "pk"]
+        ordering = ["plan_id", "position", "pk"]
 
     def __str__(self) -> str:
         return self.title
@@ -264,7 +264,7 @@ class SectionItem(models.Model):
     class Meta:
         verbose_name = _("nội dung mục")
         verbose_name_plural = _("nội dung mục")
-        ordering = ["section", "position", "pk"]
+        ordering = ["section_id", "position", "pk"]
 
     def __str__(self) -> str:
         return self.text[:80]
@@ -309,7 +309,7 @@ class TaskGroup(models.Model):
     class Meta:
         verbose_name = _("nhóm nhiệm vụ")
         verbose_name_plural = _("nhóm nhiệm vụ")
-        ordering = ["plan", "position", "pk"]
+        ordering = ["plan_id", "position", "pk"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(lead_role__isnull=True) | Q(lead_unit__isnull=True), name="taskgroup_one_lead"
@@ -376,7 +376,7 @@ class Task(models.Model):
     class Meta:
         verbose_name = _("nhiệm vụ")
         verbose_name_plural = _("nhiệm vụ")
-        ordering = ["plan", "group__position", "position", "pk"]
+        ordering = ["plan_id", "group__position", "position", "pk"]
         indexes = [models.Index(fields=["key"], name="task_key_idx")]
         constraints = [models.UniqueConstraint(fields=["plan", "key"], name="task_unique_key_per_plan")]
 
@@ -408,7 +408,7 @@ class Target(models.Model):
     class Meta:
         verbose_name = _("chỉ tiêu")
         verbose_name_plural = _("chỉ tiêu")
-        ordering = ["task", "position", "pk"]
+        ordering = ["task_id", "position", "pk"]
 
     def __str__(self) -> str:
         return f"{self.name}: {self.amount_display}"
@@ -444,7 +444,7 @@ class ReportingRule(models.Model):
     class Meta:
         verbose_name = _("chế độ báo cáo")
         verbose_name_plural = _("chế độ báo cáo")
-        ordering = ["plan", "period_type"]
+        ordering = ["plan_id", "period_type"]
         constraints = [
             models.UniqueConstraint(fields=["plan", "period_type"], name="reportingrule_unique_period"),
             models.CheckConstraint(
