@@ -306,6 +306,15 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=not DEBUG)
 if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Login throttling counts failures per username and client address: behind the proxy the
+    # client is the last address the proxies appended to X-Forwarded-For, not REMOTE_ADDR (which
+    # would be the proxy, so one stranger's guesses would lock the officer out everywhere).
+    # DJANGO_TRUSTED_PROXY_COUNT is how many proxies stand in front (nginx alone: 1; a load
+    # balancer then nginx: 2); each appends the address it received from, so the client is that
+    # many entries from the right, and what a client writes into the header itself is ignored.
+    # (django-ipware counts only the proxies before the last one.)
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_COUNT = max(0, env.int("DJANGO_TRUSTED_PROXY_COUNT", default=1) - 1)
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy (Django's built-in middleware): no inline or third-party script.

@@ -77,3 +77,25 @@ def test_a_weak_new_password_is_refused_in_vietnamese(client, world):
 def test_the_session_ends_with_the_browser_and_after_a_working_day(settings):
     assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE
     assert settings.SESSION_COOKIE_AGE <= 8 * 3600
+
+
+def test_behind_a_proxy_a_strangers_guesses_do_not_lock_the_officer_out(client, world, settings):
+    # What DJANGO_BEHIND_TLS_PROXY=1 sets (tests/test_settings.py checks that it does): the client
+    # is the address the proxy appended to X-Forwarded-For, not the proxy's REMOTE_ADDR.
+    settings.AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    settings.AXES_IPWARE_PROXY_COUNT = 0  # one proxy (nginx): the client is the one entry it wrote
+    proxy = "10.0.0.2"
+    stranger = {"HTTP_X_FORWARDED_FOR": "203.0.113.7", "REMOTE_ADDR": proxy}
+    # A header the stranger wrote himself (nginx appends his address to it) is not believed: his
+    # guesses count against the proxy's address, never against the officer's.
+    spoofing = {"HTTP_X_FORWARDED_FOR": "198.51.100.20, 203.0.113.7", "REMOTE_ADDR": proxy}
+    officer = {"HTTP_X_FORWARDED_FOR": "198.51.100.20", "REMOTE_ADDR": proxy}
+
+    def attempt(password, headers):
+        return client.post(reverse("login"), {"username": "canbo.a", "password": password}, **headers)
+
+    for headers in (stranger, spoofing):
+        for _ in range(settings.AXES_FAILURE_LIMIT):
+            attempt("sai-mat-khau", headers)
+        assert attempt(PASSWORD, headers).status_code == 429
+    assert attempt(PASSWORD, officer).status_code == 302

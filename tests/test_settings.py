@@ -81,3 +81,13 @@ def test_an_english_browser_still_gets_vietnamese_dates(as_persona, world):
         reverse("units:directory"), {"q": "tam ky"}, headers={"accept-language": "en-US,en"}
     )
     assert "từ 01/07/2025" in response.text
+
+
+def test_behind_a_proxy_login_throttling_reads_the_forwarded_client_address():
+    code = (
+        "from django.conf import settings;"
+        "print(settings.AXES_IPWARE_META_PRECEDENCE_ORDER[0], settings.AXES_IPWARE_PROXY_COUNT)"
+    )
+    result = run(["shell", "-c", code], **(PRODUCTION | {"DJANGO_BEHIND_TLS_PROXY": "1"}))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].split() == ["HTTP_X_FORWARDED_FOR", "0"]
