@@ -135,9 +135,12 @@ def _plans_below(unit: Unit, year: int) -> dict[int, Plan]:
     return chosen
 
 
-def _root(prefix: str, field: str, own_ids: list[int]) -> Case:
+def _root(prefix: str, field: str, own_ids: list[int], *, two_levels: bool) -> Case | F:
     """The superior row (task or target) of `own_ids` that a row below implements: its superior,
-    or its superior's superior (a commune's task under a district's under the province's)."""
+    or (`two_levels`, when plans between ours and the units' exist) its superior's superior — a
+    commune's task under a district's under the province's."""
+    if not two_levels:
+        return F(f"{prefix}{field}_id")
     return Case(
         When(**{f"{prefix}{field}_id__in": own_ids}, then=F(f"{prefix}{field}_id")),
         default=F(f"{prefix}{field}__{field}_id"),
@@ -201,11 +204,13 @@ def build(
         )
         task_rolls = {t.pk: TaskRoll(t) for t in own_tasks}
         own_ids = list(task_rolls)
+        # Plans that implement a plan below ours (a district's): then the chain has two links.
+        two_levels = any(p.parent_plan_id != own_plan.pk for p in plans.values())
         carried = (
             Task.objects.filter(plan_id__in=[p.pk for p in plans.values()])
-            .annotate(root=_root("", "superior_task", own_ids))
+            .annotate(root=_root("", "superior_task", own_ids, two_levels=two_levels))
             .values("root")
-            .annotate(units=Count("plan__unit_id", distinct=True))
+            .annotate(units=Count("plan_id", distinct=True))  # one plan per unit (_plans_below)
             .order_by()
         )
         for row in carried:
@@ -214,7 +219,7 @@ def build(
         shown = [r.pk for r in reports.values() if include_unaccepted or r.state == ReportState.ACCEPTED]
         statuses = (
             Entry.objects.filter(report_id__in=shown)
-            .annotate(root=_root("task__", "superior_task", own_ids))
+            .annotate(root=_root("task__", "superior_task", own_ids, two_levels=two_levels))
             .values("root", "status")
             .annotate(n=Count("pk"))
             .order_by()
@@ -227,7 +232,7 @@ def build(
         sums = {
             row["root"]: row
             for row in TargetResult.objects.filter(entry__report_id__in=shown, achieved__isnull=False)
-            .annotate(root=_root("target__", "superior_target", own_targets))
+            .annotate(root=_root("target__", "superior_target", own_targets, two_levels=two_levels))
             .values("root")
             .annotate(
                 n=Count("pk"),
