@@ -26,6 +26,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+# pyHanko's packages import one another in a cycle (pyhanko.sign → pdf_utils.crypt.pdfmac →
+# sign.validation → sign). Left to the lazy imports below, two threads of one gunicorn gthread
+# worker entering it at once by different modules trip the import system's deadlock breaker
+# (CPython gh-83065): one gets a half-initialised module, and a validly signed PDF was judged
+# "unreadable". Imported here, the cycle runs once, under this module's own import lock.
+import pyhanko.sign
+import pyhanko.sign.validation  # noqa: F401
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509
 from django.conf import settings
