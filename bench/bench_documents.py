@@ -50,7 +50,6 @@ def main() -> None:
     import django
 
     django.setup()
-    from asn1crypto import pem
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection, transaction
@@ -58,14 +57,7 @@ def main() -> None:
 
     from conftest import build_world
     from documents import services
-    from documents.models import SigningCredential
-    from documents.pki import (
-        demo_seal_png,
-        demo_signature_png,
-        issue_demo_certificate,
-        make_demo_ca,
-        to_pkcs12,
-    )
+    from documents.demo import add_demo_credential, trusted_demo_ca
     from documents.signing import sign_pdf, verify_pdf
     from plans import services as plans
     from plans.pdf import plan_html, render_plan_pdf
@@ -86,21 +78,9 @@ def main() -> None:
         world = build_world()
         plan = build_long_plan(world.commune_a, 2027)  # six pages, as the target says
         leader = world.leader_a
-        ca = make_demo_ca()
-        services.add_trusted_root(pem.armor("CERTIFICATE", ca.certificate.dump()), is_demo=True)
-        for kind, owner, name in (
-            (SigningCredential.Kind.PERSON, {"user": leader}, plan.signer_name),
-            (SigningCredential.Kind.ORGANISATION, {"unit": world.commune_a}, world.commune_a.full_name),
-        ):
-            person = kind == SigningCredential.Kind.PERSON
-            cert = issue_demo_certificate(ca, common_name=name, organisation="Cổng CCHC", person=person)
-            services.add_credential(
-                kind=kind,
-                pkcs12=to_pkcs12(cert, [ca.certificate], "bench"),
-                passphrase="bench",
-                image_png=demo_signature_png(name) if person else demo_seal_png(name),
-                **owner,
-            )
+        ca = trusted_demo_ca()
+        add_demo_credential(ca, name=plan.signer_name, user=leader)
+        add_demo_credential(ca, name=world.commune_a.full_name, unit=world.commune_a)
         plans.submit(plan, by=leader)
         plans.approve(plan, by=leader)
 

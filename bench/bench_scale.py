@@ -315,19 +315,11 @@ def heavy_cases(commune) -> dict:
     each against its own floor (bare WeasyPrint of the same HTML; COPY of the same rows)."""
     import io
 
-    from asn1crypto import pem
     from django.db import connection, transaction
     from weasyprint import HTML
 
     from documents import services
-    from documents.models import SigningCredential
-    from documents.pki import (
-        demo_seal_png,
-        demo_signature_png,
-        issue_demo_certificate,
-        make_demo_ca,
-        to_pkcs12,
-    )
+    from documents.demo import add_demo_credential, trusted_demo_ca
     from documents.signing import sign_pdf
     from plans.models import Plan
     from plans.pdf import plan_html, render_plan_pdf
@@ -352,21 +344,9 @@ def heavy_cases(commune) -> dict:
         with transaction.atomic():
             plan = Plan.objects.get(unit=commune, year=TODAY.year)
             leader = User.objects.get(username=f"ct.{commune.code}")
-            ca = make_demo_ca()
-            services.add_trusted_root(pem.armor("CERTIFICATE", ca.certificate.dump()), is_demo=True)
-            for kind, owner, name in (
-                (SigningCredential.Kind.PERSON, {"user": leader}, plan.signer_name),
-                (SigningCredential.Kind.ORGANISATION, {"unit": commune}, commune.full_name),
-            ):
-                person = kind == SigningCredential.Kind.PERSON
-                cert = issue_demo_certificate(ca, common_name=name, organisation="Cổng CCHC", person=person)
-                services.add_credential(
-                    kind=kind,
-                    pkcs12=to_pkcs12(cert, [ca.certificate], "bench"),
-                    passphrase="bench",
-                    image_png=demo_signature_png(name) if person else demo_seal_png(name),
-                    **owner,
-                )
+            ca = trusted_demo_ca()
+            add_demo_credential(ca, name=plan.signer_name, user=leader)
+            add_demo_credential(ca, name=commune.full_name, unit=commune)
             html = plan_html(plan)
             signing_time = datetime.datetime.now(datetime.UTC)
 

@@ -24,46 +24,52 @@ def _unit(code: str) -> Unit | None:
     )
 
 
-@transaction.atomic
-def load_document_demo(log=print) -> None:
-    from asn1crypto import pem
+def add_demo_credential(ca, *, name: str, unit: Unit | None = None, user=None) -> SigningCredential:
+    """A DEMO certificate from `ca` with its image: a unit's seal (`unit`) or a leader's personal
+    signature (`user`), stored as that unit's or user's signing credential."""
+    from documents.pki import demo_seal_png, demo_signature_png, issue_demo_certificate, to_pkcs12
 
-    from documents.pki import (
-        demo_seal_png,
-        demo_signature_png,
-        issue_demo_certificate,
-        make_demo_ca,
-        to_pkcs12,
+    person = user is not None
+    organisation = "Cổng CCHC" if person else unit.full_name
+    cert = issue_demo_certificate(ca, common_name=name, organisation=organisation, person=person)
+    return services.add_credential(
+        kind=SigningCredential.Kind.PERSON if person else SigningCredential.Kind.ORGANISATION,
+        pkcs12=to_pkcs12(cert, [ca.certificate], PASSPHRASE),
+        passphrase=PASSPHRASE,
+        unit=unit,
+        user=user,
+        image_png=demo_signature_png(name) if person else demo_seal_png(name),
+        is_demo=True,
     )
 
+
+def trusted_demo_ca():
+    """A new DEMO CA, added to the trusted roots."""
+    from asn1crypto import pem
+
+    from documents.pki import make_demo_ca
+
+    ca = make_demo_ca()
+    services.add_trusted_root(pem.armor("CERTIFICATE", ca.certificate.dump()), is_demo=True)
+    return ca
+
+
+@transaction.atomic
+def load_document_demo(log=print) -> None:
     root = TrustedRoot.objects.filter(is_demo=True).first()
-    if root is None:
-        ca = make_demo_ca()
-        root = services.add_trusted_root(pem.armor("CERTIFICATE", ca.certificate.dump()), is_demo=True)
-        demo_ca = ca
-    else:
-        demo_ca = None
+    # An existing demo CA's key is not kept: then existing credentials are left alone.
+    demo_ca = trusted_demo_ca() if root is None else None
+    root = root or TrustedRoot.objects.filter(is_demo=True).first()
     created = 0
     for code in DEMO_SEALS:
         unit = _unit(code)
-        if unit is None or SigningCredential.objects.filter(unit=unit, is_active=True).exists():
+        if (
+            unit is None
+            or demo_ca is None
+            or SigningCredential.objects.filter(unit=unit, is_active=True).exists()
+        ):
             continue
-        if demo_ca is None:
-            continue  # an existing demo CA whose key is not kept: leave existing credentials alone
-        cert = issue_demo_certificate(
-            demo_ca,
-            common_name=unit.authority_line or unit.full_name,
-            organisation=unit.full_name,
-            person=False,
-        )
-        services.add_credential(
-            kind=SigningCredential.Kind.ORGANISATION,
-            pkcs12=to_pkcs12(cert, [demo_ca.certificate], PASSPHRASE),
-            passphrase=PASSPHRASE,
-            unit=unit,
-            image_png=demo_seal_png(unit.authority_line or unit.full_name),
-            is_demo=True,
-        )
+        add_demo_credential(demo_ca, name=unit.authority_line or unit.full_name, unit=unit)
         created += 1
     User = get_user_model()
     for username, name in DEMO_SIGNERS.items():
@@ -74,15 +80,7 @@ def load_document_demo(log=print) -> None:
             or SigningCredential.objects.filter(user=user, is_active=True).exists()
         ):
             continue
-        cert = issue_demo_certificate(demo_ca, common_name=name, organisation="Cổng CCHC", person=True)
-        services.add_credential(
-            kind=SigningCredential.Kind.PERSON,
-            pkcs12=to_pkcs12(cert, [demo_ca.certificate], PASSPHRASE),
-            passphrase=PASSPHRASE,
-            user=user,
-            image_png=demo_signature_png(name),
-            is_demo=True,
-        )
+        add_demo_credential(demo_ca, name=name, user=user)
         created += 1
     log(f"  Chứng thư số minh họa (DEMO): {created} mới; tổ chức chứng thực minh họa: {root.name}")
     signed = sign_issued_demo_plans()
