@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 from django.contrib.auth import get_user_model
 
-from units.models import Capability, Membership, Role, Unit, UnitKind
+from units.models import Membership, Role, Unit, UnitKind
 from units.services import save_unit
 
 TWO_TIER = datetime.date(2025, 7, 1)
@@ -64,9 +64,9 @@ def make_user(username: str, *, superuser: bool = False, **fields):
 def grant(user, unit: Unit, role_code: str, **capabilities: bool) -> Membership:
     """A membership with the role's default capabilities, overridden by keyword."""
     role = Role.objects.get(code=role_code)
-    caps = {cap.value: getattr(role, cap.value) for cap in Capability}
-    caps.update(capabilities)
-    return Membership.objects.create(user=user, unit=unit, role=role, **caps)
+    return Membership.objects.create(
+        user=user, unit=unit, role=role, **(role.capability_values() | capabilities)
+    )
 
 
 def build_world() -> SimpleNamespace:

@@ -207,26 +207,15 @@ def grow_rollup(largest, communes: int, reviewer, get, floor: float) -> list[dic
     from django.db import connection, transaction
     from django.test.utils import override_settings
 
-    from plans.models import Channel, Plan
+    from plans.models import Plan
     from reports import national
-    from reports.periods import required_periods
-    from units.models import Role, Unit, User
+    from units.models import Unit, User
 
     kind = Unit.objects.filter(path__startswith=largest.path, depth=2).first().kind
     province_plan = Plan.objects.get(unit=largest, year=TODAY.year)
-    templates = national.task_templates()
-    made_above = {
-        province_plan.pk: (
-            list(province_plan.tasks.order_by("group__position", "position", "pk")),
-            [
-                list(t.targets.order_by("position"))
-                for t in province_plan.tasks.order_by("group__position", "position", "pk")
-            ],
-        )
-    }
-    channels = {c.code: c for c in Channel.objects.all()}
-    roles = {r.code: r for r in Role.objects.all()}
-    periods = required_periods(national.RULES, TODAY.year)
+    above = national.plan_rows(province_plan)
+    reviewer_user = User.objects.get(username=f"snv.{largest.code}")
+    ctx = national.Context.load(TODAY.year, TODAY)
     rows = []
     print(
         f"\n{'roll-up of ' + largest.full_name:<40} {'communes':>9} {'p50 ms':>8} {'p95 ms':>8} {'ms/commune':>11} {'queries':>8}"
@@ -252,38 +241,15 @@ def grow_rollup(largest, communes: int, reviewer, get, floor: float) -> list[dic
                                 },
                             )
                         )
-                    summary = national.Summary()
-                    people = national._people([], new_units, summary)
-                    plans, made = national._plans(
+                    national.add_communes(
+                        ctx,
+                        largest,
+                        province_plan,
+                        above,
                         new_units,
-                        TODAY.year,
-                        templates,
-                        channels,
-                        roles,
-                        parents={u.pk: province_plan for u in new_units},
-                        superior=made_above,
-                        summary=summary,
+                        reviewer=reviewer_user,
+                        rng=random.Random(f"grow-{factor}"),
                     )
-                    rng = random.Random(f"grow-{factor}")
-                    report_rows = national.ReportRows()
-                    reviewer_user = User.objects.get(username=f"snv.{largest.code}")
-                    for unit, plan in zip(new_units, plans, strict=True):
-                        tasks, targets = made[plan.pk]
-                        national._commune_reports(
-                            unit,
-                            largest.full_name,
-                            plan,
-                            tasks,
-                            targets,
-                            periods,
-                            TODAY,
-                            people,
-                            reviewer_user,
-                            rng,
-                            report_rows,
-                            summary,
-                        )
-                    national._write_reports(report_rows, rng, summary)
                     added += want
                     if connection.vendor == "postgresql":
                         with connection.cursor() as cursor:

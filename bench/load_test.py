@@ -235,15 +235,13 @@ SIGNED_HTML = """<!doctype html><html lang="vi"><head><style>
 def make_signed_pdf(path: Path) -> None:
     """A plan-like PDF signed by a person and a body with DEMO certificates, whose CA the copy
     trusts: what a citizen would upload to the verification page, checked all the way."""
-    from asn1crypto import pem
-
     from cchc_portal.lib.documents import render_pdf
-    from documents import services
-    from documents.pki import issue_demo_certificate, make_demo_ca
+    from documents.demo import trusted_demo_ca
+    from documents.pki import issue_demo_certificate
     from documents.signing import SignerSpec, sign_pdf
 
     rendered = render_pdf(SIGNED_HTML)
-    ca = make_demo_ca()
+    ca = trusted_demo_ca()
     signers = []
     for which, name, field in (
         ("person", "Nguyễn Văn Kiểm", "ChuKyLanhDao"),
@@ -265,7 +263,6 @@ def make_signed_pdf(path: Path) -> None:
             )
         )
     path.write_bytes(sign_pdf(rendered.pdf, signers, signing_time=datetime.datetime.now(datetime.UTC)))
-    services.add_trusted_root(pem.armor("CERTIFICATE", ca.certificate.dump()), is_demo=True)
 
 
 def make_tls_certificate(folder: Path) -> tuple[Path, Path]:

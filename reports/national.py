@@ -138,6 +138,33 @@ class Summary:
         ]
 
 
+@dataclass
+class Context:
+    """What every province's rows are built from, looked up once for the whole dataset."""
+
+    year: int
+    today: datetime.date
+    summary: Summary
+    templates: list[TaskTemplate]
+    channels: dict[str, Channel]
+    roles: dict[str, Role]
+    periods: list[Period]
+    password: str  # the hash of BENCH_PASSWORD (PBKDF2: slow, so computed once)
+
+    @classmethod
+    def load(cls, year: int, today: datetime.date, summary: Summary | None = None) -> Context:
+        return cls(
+            year=year,
+            today=today,
+            summary=summary or Summary(),
+            templates=task_templates(),
+            channels={c.code: c for c in Channel.objects.all()},
+            roles={r.code: r for r in Role.objects.all()},
+            periods=required_periods(RULES, year),
+            password=make_password(BENCH_PASSWORD),
+        )
+
+
 # --- the province plan's content ------------------------------------------------------------------------
 
 
@@ -219,10 +246,9 @@ def load_units(provinces: int | None, communes_per_province: int | None, log: Ca
     log(f"  đơn vị: {plan.summary()}")
 
 
-def _people(provinces: list[Unit], communes: list[Unit], summary: Summary) -> dict[str, Any]:
+def _people(ctx: Context, provinces: list[Unit], communes: list[Unit]) -> dict[str, Any]:
     User = get_user_model()
-    password = make_password(BENCH_PASSWORD)
-    roles = {r.code: r for r in Role.objects.all()}
+    roles = ctx.roles
     wanted: list[tuple[str, str, Unit, str]] = []
     for province in provinces:
         wanted.append((f"snv.{province.code}", "Chuyên viên Sở Nội vụ", province, "chuyen-vien-so-noi-vu"))
@@ -232,7 +258,7 @@ def _people(provinces: list[Unit], communes: list[Unit], summary: Summary) -> di
         wanted.append((f"ct.{commune.code}", "Chủ tịch", commune, "chu-tich"))
     users = User.objects.bulk_create(
         [
-            User(username=username, first_name=first, last_name=unit.name, password=password)
+            User(username=username, first_name=first, last_name=unit.name, password=ctx.password)
             for username, first, unit, _role in wanted
         ],
         batch_size=5000,
@@ -244,13 +270,13 @@ def _people(provinces: list[Unit], communes: list[Unit], summary: Summary) -> di
                 unit=unit,
                 role=roles[role],
                 position=first,
-                **{cap: getattr(roles[role], cap) for cap in roles[role].capabilities},
+                **roles[role].capability_values(),
             )
-            for user, (_username, first, unit, role) in zip(users, wanted, strict=False)
+            for user, (_username, first, unit, role) in zip(users, wanted, strict=True)
         ],
         batch_size=5000,
     )
-    summary.users += len(users)
+    ctx.summary.users += len(users)
     return {user.username: user for user in users}
 
 
@@ -291,19 +317,22 @@ def _sections(plans: list[Plan]) -> None:
         ]
 
 
+PlanRows = tuple[list[Task], list[list[Target]]]  # a plan's tasks, and each task's targets
+
+
+def plan_rows(plan: Plan) -> PlanRows:
+    """An existing plan's tasks and targets in the order `_plans` made them."""
+    tasks = list(plan.tasks.prefetch_related("targets").order_by("group__position", "position", "pk"))
+    return tasks, [list(task.targets.all()) for task in tasks]
+
+
 def _plans(
-    units: list[Unit],
-    year: int,
-    templates: list[TaskTemplate],
-    channels: dict[str, Channel],
-    roles: dict[str, Role],
-    *,
-    parents: dict[int, Plan] | None,
-    superior: dict[int, tuple[list[Task], list[list[Target]]]] | None,
-    summary: Summary,
-) -> tuple[list[Plan], dict[int, tuple[list[Task], list[list[Target]]]]]:
-    """Issued plans for `units`, each with the 25 tasks and 40 targets; for communes linked to the
-    province plan's tasks and targets. Returns the plans and, per plan, its tasks and targets."""
+    ctx: Context, units: list[Unit], *, superior: Plan | None = None, above: PlanRows | None = None
+) -> tuple[list[Plan], dict[int, PlanRows]]:
+    """Issued plans for `units`, each with the 25 tasks and 40 targets; for communes implementing
+    `superior` (whose tasks and targets are `above`), linked to them. Returns the plans and, per
+    plan, its tasks and targets."""
+    year, templates, channels, roles = ctx.year, ctx.templates, ctx.channels, ctx.roles
     plans = Plan.objects.bulk_create(
         [
             Plan(
@@ -312,7 +341,7 @@ def _plans(
                 status=Status.ISSUED,
                 title=plan_demo.DN_TITLE.replace("2026", str(year)),
                 summary=plan_demo.DN_SUMMARY.replace("2026", str(year)),
-                parent_plan=parents[unit.pk] if parents else None,
+                parent_plan=superior,
                 signer_name="Nguyễn Văn An",
             )
             for unit in units
@@ -328,7 +357,7 @@ def _plans(
         ],
         batch_size=5000,
     )
-    is_commune = parents is not None
+    is_commune = superior is not None
     groups = TaskGroup.objects.bulk_create(
         [
             TaskGroup(
@@ -345,10 +374,10 @@ def _plans(
     )
     per_group = -(-TASKS // len(GROUP_HEADINGS))
     task_rows = []
+    above_tasks = above[0] if is_commune else None
     for p_index, plan in enumerate(plans):
-        above = superior[plan.parent_plan_id][0] if is_commune else None
         for t_index, template in enumerate(templates):
-            up = above[t_index] if above else None
+            up = above_tasks[t_index] if above_tasks else None
             task_rows.append(
                 Task(
                     plan=plan,
@@ -374,8 +403,8 @@ def _plans(
         batch_size=10000,
     )
     target_rows = []
-    for p_index, plan in enumerate(plans):
-        above_targets = superior[plan.parent_plan_id][1] if is_commune else None
+    above_targets = above[1] if is_commune else None
+    for p_index in range(len(plans)):
         for t_index, template in enumerate(templates):
             for position, (name, unit_of_measure, value, aggregation) in enumerate(template.targets):
                 up = above_targets[t_index][position] if above_targets else None
@@ -392,7 +421,7 @@ def _plans(
                     )
                 )
     targets = Target.objects.bulk_create(target_rows, batch_size=5000)
-    made: dict[int, tuple[list[Task], list[list[Target]]]] = {}
+    made: dict[int, PlanRows] = {}
     cursor = 0
     for p_index, plan in enumerate(plans):
         plan_tasks = tasks[p_index * TASKS : (p_index + 1) * TASKS]
@@ -401,9 +430,9 @@ def _plans(
             plan_targets.append(targets[cursor : cursor + len(template.targets)])
             cursor += len(template.targets)
         made[plan.pk] = (plan_tasks, plan_targets)
-    summary.plans += len(plans)
-    summary.tasks += len(tasks)
-    summary.targets += len(targets)
+    ctx.summary.plans += len(plans)
+    ctx.summary.tasks += len(tasks)
+    ctx.summary.targets += len(targets)
     return plans, made
 
 
@@ -431,6 +460,7 @@ class ReportRows:
     entries: list[list[tuple[Task, str, int, str, bool]]] = field(default_factory=list)
     results: list[list[tuple[Target, Decimal | None]]] = field(default_factory=list)
     events: list[list[tuple[str, datetime.datetime, str, bool, Any]]] = field(default_factory=list)
+    officers: list[Any] = field(default_factory=list)  # who entered each report's entries
 
 
 def _entry_values(
@@ -469,19 +499,18 @@ def _entry_values(
 
 
 def _commune_reports(
+    ctx: Context,
     commune: Unit,
     province_name: str,
     plan: Plan,
-    tasks: list[Task],
-    targets: list[list[Target]],
-    periods: list[Period],
-    today: datetime.date,
+    made: PlanRows,
     people: dict[str, Any],
     reviewer: Any,
     rng: random.Random,
     rows: ReportRows,
-    summary: Summary,
 ) -> None:
+    tasks, targets = made
+    periods, today, summary = ctx.periods, ctx.today, ctx.summary
     recipient = f"Sở Nội vụ {province_name}"
     kind = (commune.kind.label or commune.kind.name).lower()
     officer = people[f"cb.{commune.code}"]
@@ -570,7 +599,7 @@ def _commune_reports(
         rows.entries.append(entries)
         rows.results.append(results)
         rows.events.append(events)
-        report._officer = officer  # who entered the entries (not a field)
+        rows.officers.append(officer)
 
 
 @contextmanager
@@ -585,7 +614,8 @@ def _given_times(model: type, name: str) -> Iterator[None]:
         model_field.auto_now_add = True
 
 
-def _write_reports(rows: ReportRows, rng: random.Random, summary: Summary) -> None:
+def _write_reports(ctx: Context, rows: ReportRows, rng: random.Random) -> None:
+    summary = ctx.summary
     reports = Report.objects.bulk_create(rows.reports, batch_size=2000)
     with _given_times(ReportEvent, "at"):
         ReportEvent.objects.bulk_create(
@@ -605,9 +635,9 @@ def _write_reports(rows: ReportRows, rng: random.Random, summary: Summary) -> No
                 progress=progress,
                 narrative=text,
                 is_entered=entered,
-                updated_by=report._officer if entered else None,
+                updated_by=officer if entered else None,
             )
-            for report, entries in zip(reports, rows.entries, strict=True)
+            for report, officer, entries in zip(reports, rows.officers, rows.entries, strict=True)
             for task, status, progress, text, entered in entries
         ],
         batch_size=5000,
@@ -615,7 +645,9 @@ def _write_reports(rows: ReportRows, rng: random.Random, summary: Summary) -> No
     by_report = iter(entry_objs)
     result_rows: list[list[Any]] = []
     evidence: list[Evidence] = []
-    for report, entries, results in zip(reports, rows.entries, rows.results, strict=True):
+    for report, officer, entries, results in zip(
+        reports, rows.officers, rows.entries, rows.results, strict=True
+    ):
         entry_of_task = {}
         for task, _status, _progress, _text, entered in entries:
             entry = next(by_report)
@@ -631,7 +663,7 @@ def _write_reports(rows: ReportRows, rng: random.Random, summary: Summary) -> No
                             name="Bien-ban-hoi-nghi.pdf",
                             size=len(PDF_EVIDENCE),
                             content_type="application/pdf",
-                            uploaded_by=report._officer,
+                            uploaded_by=officer,
                         )
                     )
                 elif roll < FILE_SHARE + LINK_SHARE:
@@ -640,7 +672,7 @@ def _write_reports(rows: ReportRows, rng: random.Random, summary: Summary) -> No
                             entry=entry,
                             url=f"https://{report.unit.code}.gov.vn/tin-tuc/cai-cach-hanh-chinh-{entry.pk}",
                             name="Tin bài trên trang thông tin điện tử",
-                            uploaded_by=report._officer,
+                            uploaded_by=officer,
                         )
                     )
         for target, achieved in results:
@@ -709,6 +741,26 @@ def load_procedures(count: int, log: Callable) -> int:
     return count
 
 
+def add_communes(
+    ctx: Context,
+    province: Unit,
+    province_plan: Plan,
+    above: PlanRows,
+    communes: list[Unit],
+    *,
+    reviewer: Any,
+    rng: random.Random,
+) -> None:
+    """The communes' people, their plans implementing `province_plan` (whose tasks and targets
+    are `above`), and their year of reports reviewed by `reviewer`."""
+    people = _people(ctx, [], communes)
+    plans, made = _plans(ctx, communes, superior=province_plan, above=above)
+    rows = ReportRows()
+    for commune, plan in zip(communes, plans, strict=True):
+        _commune_reports(ctx, commune, province.full_name, plan, made[plan.pk], people, reviewer, rng, rows)
+    _write_reports(ctx, rows, rng)
+
+
 # --- the whole dataset -------------------------------------------------------------------------------
 
 
@@ -739,19 +791,18 @@ def build(
         .valid_on(datetime.date(year, 12, 14))
         .order_by("path")
     )
-    channels = {c.code: c for c in Channel.objects.all()}
-    roles = {r.code: r for r in Role.objects.all()}
-    templates = task_templates()
-    periods = required_periods(RULES, year)
+    ctx = Context.load(year, today, summary)
     with transaction.atomic():
-        national = get_user_model().objects.create_user(
-            NATIONAL_USER, password=BENCH_PASSWORD, first_name="Vụ Cải cách hành chính", last_name="Bộ Nội vụ"
+        national = get_user_model().objects.create(
+            username=NATIONAL_USER,
+            password=ctx.password,
+            first_name="Vụ Cải cách hành chính",
+            last_name="Bộ Nội vụ",
         )
         national.user_permissions.add(Permission.objects.get(codename="view_national_overview"))
         summary.users += 1
     for province in province_units:
         step = time.perf_counter()
-        rng = random.Random(f"{SEED}-{province.code}")
         communes = list(
             Unit.objects.filter(path__startswith=province.path, kind__level=Level.COMMUNE)
             .select_related("kind")
@@ -759,39 +810,17 @@ def build(
             .order_by("path")
         )
         with transaction.atomic():
-            people = _people([province], communes, summary)
-            (province_plan,), made = _plans(
-                [province], year, templates, channels, roles, parents=None, superior=None, summary=summary
-            )
-            plans, commune_made = _plans(
+            reviewer = _people(ctx, [province], [])[f"snv.{province.code}"]
+            (province_plan,), made = _plans(ctx, [province])
+            add_communes(
+                ctx,
+                province,
+                province_plan,
+                made[province_plan.pk],
                 communes,
-                year,
-                templates,
-                channels,
-                roles,
-                parents={c.pk: province_plan for c in communes},
-                superior=made,
-                summary=summary,
+                reviewer=reviewer,
+                rng=random.Random(f"{SEED}-{province.code}"),
             )
-            rows = ReportRows()
-            reviewer = people[f"snv.{province.code}"]
-            for commune, plan in zip(communes, plans, strict=True):
-                tasks, targets = commune_made[plan.pk]
-                _commune_reports(
-                    commune,
-                    province.full_name,
-                    plan,
-                    tasks,
-                    targets,
-                    periods,
-                    today,
-                    people,
-                    reviewer,
-                    rng,
-                    rows,
-                    summary,
-                )
-            _write_reports(rows, rng, summary)
         summary.provinces += 1
         summary.communes += len(communes)
         log(f"  {province.full_name}: {len(communes)} xã, {time.perf_counter() - step:.1f} s")

@@ -50,6 +50,8 @@ COUNT = {
     PeriodType.ANNUAL: 1,
 }
 CUT_OFF_DAY = 14  # data to the 14th; the next period starts on the 15th
+# The usual CCHC rule: reports are due by the 20th of the period's last month (ReportingRule's default).
+DEFAULT_DEADLINE_DAY = 20
 ROMAN = ["I", "II", "III", "IV"]
 CODE = re.compile(
     r"^(?P<year>\d{4})-(?:T(?P<month>\d{2})|Q(?P<quarter>[1-4])|6T(?P<half>[12])|(?P<nine>9T)|(?P<annual>N))$"

@@ -31,7 +31,7 @@ from reports.models import (
     ReportState,
     TargetResult,
 )
-from reports.periods import Period, required_periods
+from reports.periods import DEFAULT_DEADLINE_DAY, Period, required_periods
 from units.models import Capability, Membership, Unit
 
 
@@ -107,7 +107,7 @@ def window(
     plan: Plan, period: Period, *, report: Report | None = None, on: datetime.date | None = None
 ) -> Window:
     day = on or today()
-    deadline_day = deadline_days(plan).get(period.kind, 20)
+    deadline_day = deadline_days(plan).get(period.kind, DEFAULT_DEADLINE_DAY)
     deadline, closes = period.deadline(deadline_day), period.closes(deadline_day)
     if report is not None and report.reopened_until and day <= report.reopened_until:
         closes = max(closes, report.reopened_until)
@@ -161,7 +161,7 @@ def open_report(unit: Unit, period: Period, *, plan: Plan | None = None) -> Repo
                     year=period.year,
                     period_kind=period.kind,
                     period_number=period.number,
-                    deadline=period.deadline(deadline_days(plan).get(period.kind, 20)),
+                    deadline=period.deadline(deadline_days(plan).get(period.kind, DEFAULT_DEADLINE_DAY)),
                     recipient=_default_recipient(unit),
                 )
         except IntegrityError:  # someone else opened it at the same moment

@@ -21,7 +21,7 @@ from cchc_portal.lib.xlsx import table_xlsx
 from plans.models import PeriodType
 from reports import rollup, services
 from reports.models import Entry, EntryStatus, Evidence, Report, ReportState
-from reports.periods import Period, PeriodError, required_periods
+from reports.periods import DEFAULT_DEADLINE_DAY, Period, PeriodError, required_periods
 from units.access import unit_capability_required
 from units.models import Capability, Unit
 
@@ -473,7 +473,7 @@ def overview(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
     """Who has not reported: every unit below with its state for the period."""
     period = _period(code)
     data = rollup.build(unit, period, with_tasks=False)
-    plan = services.plan_for(unit, period.year)
+    periods = services.periods_for(data.plan) if data.plan else []
     return render(
         request,
         "reports/overview.html",
@@ -482,10 +482,8 @@ def overview(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
             "period": period,
             "data": data,
             "report_prefix": _report_prefix(),
-            "periods": services.periods_for(plan) if plan else [],
-            "chart": _chart(rollup.completeness_by_period(unit, services.periods_for(plan)))
-            if plan
-            else None,
+            "periods": periods,
+            "chart": _chart(rollup.completeness_by_period(unit, periods)) if periods else None,
         },
     )
 
@@ -666,12 +664,12 @@ NATIONAL_KINDS = (PeriodType.QUARTERLY, PeriodType.HALF_YEAR, PeriodType.ANNUAL)
 def national(request: HttpRequest, code: str | None = None) -> HttpResponse:
     """Every province for one period: how many of its units reported, on time, accepted, and
     their average progress. For the Bộ Nội vụ (permission "view_national_overview") and admins."""
-    if not (request.user.is_superuser or request.user.has_perm("reports.view_national_overview")):
+    if not request.user.has_perm("reports.view_national_overview"):  # admins have every permission
         raise PermissionDenied
     day = services.today()
     if code is None:
         periods = required_periods(NATIONAL_KINDS, day.year)
-        due = [p for p in periods if p.deadline(20) <= day]
+        due = [p for p in periods if p.deadline(DEFAULT_DEADLINE_DAY) <= day]
         return redirect("reports:national", (due[-1] if due else periods[0]).code)
     period = _period(code)
     return render(
@@ -681,6 +679,10 @@ def national(request: HttpRequest, code: str | None = None) -> HttpResponse:
             "period": period,
             "data": rollup.national(period),
             "periods": required_periods(NATIONAL_KINDS, period.year),
-            "years": [period.year - 1, period.year + 1] if period.year < day.year else [period.year - 1],
+            "years": [
+                Period(year, PeriodType.ANNUAL)
+                for year in (period.year - 1, period.year + 1)
+                if year <= day.year
+            ],
         },
     )

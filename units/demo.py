@@ -206,7 +206,7 @@ def load_people() -> list[Persona]:
             user=user,
             unit=_current(persona.unit_code),
             role=role,
-            defaults={"position": persona.position, **{cap: getattr(role, cap) for cap in role.capabilities}},
+            defaults={"position": persona.position, **role.capability_values()},
         )
     return [ADMIN, *PERSONAS]
 

@@ -280,6 +280,10 @@ class CapabilityFields(models.Model):
     def capabilities(self) -> frozenset[str]:
         return frozenset(c.value for c in Capability if getattr(self, c.value))
 
+    def capability_values(self) -> dict[str, bool]:
+        """Every capability field with its value: a role's, to grant them to a membership."""
+        return {c.value: getattr(self, c.value) for c in Capability}
+
     def capability_labels(self) -> list[str]:
         return [str(c.label) for c in Capability if getattr(self, c.value)]
 
