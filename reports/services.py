@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Avg, Q
+from django.db.models import Avg, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -260,12 +260,22 @@ def roles_at(user: Any, unit: Unit) -> set[int]:
     return set(Membership.objects.active().filter(user=user, unit=unit).values_list("role_id", flat=True))
 
 
+def entry_prefetch() -> tuple:
+    """What an entry's partial shows: the task's targets, the results with their target (named in
+    the read-only view; joined, not a query per result) and the evidence."""
+    return (
+        "task__targets",
+        Prefetch("results", queryset=TargetResult.objects.select_related("target")),
+        "evidence",
+    )
+
+
 def entries_for(report: Report, user: Any, caps: frozenset[str]):
     """The entries a user works on: the office (compile) and leaders see all of them; an officer
     sees the tasks led by or shared with their role."""
     entries = (
         report.entries.select_related("task__group__lead_role", "updated_by")
-        .prefetch_related("task__targets", "task__co_roles", "results", "evidence")
+        .prefetch_related("task__co_roles", *entry_prefetch())
         .order_by("task__group__position", "task__position", "task__pk")
     )
     if caps & {

@@ -193,7 +193,7 @@ def entry_save(request: HttpRequest, entry_id: int) -> HttpResponse:
             context_kwargs = {"errors": {"form": str(exc)}, "values": request.POST}
     entry = (
         Entry.objects.select_related("task__group", "updated_by", "report")
-        .prefetch_related("task__targets", "results", "evidence")
+        .prefetch_related(*services.entry_prefetch())
         .get(pk=entry.pk)
     )
     if status == 200:
@@ -235,7 +235,7 @@ def evidence_add(request: HttpRequest, entry_id: int) -> HttpResponse:
         problem = str(exc)
     entry = (
         Entry.objects.select_related("task__group", "updated_by")
-        .prefetch_related("task__targets", "results", "evidence")
+        .prefetch_related(*services.entry_prefetch())
         .get(pk=entry.pk)
     )
     return render(
