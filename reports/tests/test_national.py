@@ -214,3 +214,11 @@ def test_the_command_prints_what_it_built(capsys):
     out = capsys.readouterr().out
     assert "1 tỉnh, 2 xã" in out and national.BENCH_PASSWORD in out
     assert Task.objects.filter(plan__unit__depth=2).count() == 2 * national.TASKS
+
+
+def test_the_reports_home_links_the_national_overview_for_those_who_may_see_it(dataset, client):
+    client.force_login(User.objects.get(username=national.NATIONAL_USER))
+    text = client.get(reverse("reports:index")).content.decode()
+    assert reverse("reports:national_now") in text and "Bạn chưa thuộc đơn vị nào" not in text
+    client.force_login(User.objects.get(username="snv." + Unit.objects.filter(depth=1).first().code))
+    assert reverse("reports:national_now") not in client.get(reverse("reports:index")).content.decode()
