@@ -8,6 +8,9 @@ matrix of the foundation issue.
 from __future__ import annotations
 
 import datetime
+import fnmatch
+import os
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -24,6 +27,41 @@ def pytest_configure(config):
 
     # Real password hashing costs ~0.3 s a user; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _test_files(root: Path, skip_dirs: list[str]) -> set[Path]:
+    found = set()
+    for directory, subdirs, files in os.walk(root):
+        subdirs[:] = [d for d in subdirs if not any(fnmatch.fnmatch(d, pattern) for pattern in skip_dirs)]
+        found |= {Path(directory, f) for f in files if fnmatch.fnmatch(f, "test_*.py")}
+    return found
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session, config, items):
+    """A whole-tree run (no paths given) fails when a test file in the tree yields no test: a
+    file nobody runs guards nothing. Runs before -k/-m deselect anything."""
+    if config.args_source != pytest.Config.ArgsSource.TESTPATHS:
+        return
+    collected = {Path(item.path) for item in items}
+    lost = sorted(_test_files(config.rootpath, config.getini("norecursedirs")) - collected)
+    if lost:
+        names = "\n  ".join(str(path.relative_to(config.rootpath)) for path in lost)
+        pytest.exit(f"test files that yield no test (name the tests test_…):\n  {names}", returncode=4)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """CCHC_NO_SKIPS=1 (the PostgreSQL pass of .ci/run) turns any skipped test into a failure:
+    there every test, the PostgreSQL-only ones included, must run."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if os.environ.get("CCHC_NO_SKIPS") == "1" and skipped and exitstatus == pytest.ExitCode.OK:
+        reporter.write_line(
+            "CCHC_NO_SKIPS=1: these tests were skipped, and every test must run here:", red=True
+        )
+        for report in skipped:
+            reporter.write_line(f"  {report.nodeid}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 PASSWORD = "mat-khau-thu-nghiem-2026"
@@ -170,7 +208,7 @@ def plans_world(world) -> SimpleNamespace:
 @pytest.fixture(scope="session")
 def demo_pki() -> SimpleNamespace:
     """A DEMO CA and a cache of end-entity certificates (RSA keys are slow to make)."""
-    from documents.pki import issue_demo_certificate, make_demo_ca
+    from demo.pki import issue_demo_certificate, make_demo_ca
 
     ca = make_demo_ca()
     issued: dict[tuple, object] = {}
@@ -192,9 +230,9 @@ def give_credentials(db, demo_pki):
     personal certificate, both from the session's DEMO CA, which becomes a trusted root."""
     from asn1crypto import pem
 
+    from demo.pki import demo_seal_png, demo_signature_png, to_pkcs12
     from documents import services
     from documents.models import SigningCredential
-    from documents.pki import demo_seal_png, demo_signature_png, to_pkcs12
 
     services.add_trusted_root(pem.armor("CERTIFICATE", demo_pki.ca.certificate.dump()), is_demo=True)
 

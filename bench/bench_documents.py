@@ -56,8 +56,8 @@ def main() -> None:
     from weasyprint import HTML
 
     from conftest import build_world
+    from demo.documents import add_demo_credential, trusted_demo_ca
     from documents import services
-    from documents.demo import add_demo_credential, trusted_demo_ca
     from documents.signing import sign_pdf, verify_pdf
     from plans import services as plans
     from plans.pdf import plan_html, render_plan_pdf

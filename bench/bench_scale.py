@@ -85,8 +85,9 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import override_settings
 
+    from demo import national
     from plans.models import Plan
-    from reports import national, services
+    from reports import services
     from reports.models import Entry, Report, ReportState
     from units.models import Level, Unit, User
 
@@ -207,8 +208,8 @@ def grow_rollup(largest, communes: int, reviewer, get, floor: float) -> list[dic
     from django.db import connection, transaction
     from django.test.utils import override_settings
 
+    from demo import national
     from plans.models import Plan
-    from reports import national
     from units.models import Unit, User
 
     kind = Unit.objects.filter(path__startswith=largest.path, depth=2).first().kind
@@ -284,8 +285,8 @@ def heavy_cases(commune) -> dict:
     from django.db import connection, transaction
     from weasyprint import HTML
 
+    from demo.documents import add_demo_credential, trusted_demo_ca
     from documents import services
-    from documents.demo import add_demo_credential, trusted_demo_ca
     from documents.signing import sign_pdf
     from plans.models import Plan
     from plans.pdf import plan_html, render_plan_pdf

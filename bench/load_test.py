@@ -236,8 +236,8 @@ def make_signed_pdf(path: Path) -> None:
     """A plan-like PDF signed by a person and a body with DEMO certificates, whose CA the copy
     trusts: what a citizen would upload to the verification page, checked all the way."""
     from cchc_portal.lib.documents import render_pdf
-    from documents.demo import trusted_demo_ca
-    from documents.pki import issue_demo_certificate
+    from demo.documents import trusted_demo_ca
+    from demo.pki import issue_demo_certificate
     from documents.signing import SignerSpec, sign_pdf
 
     rendered = render_pdf(SIGNED_HTML)
@@ -642,7 +642,7 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True)
     say("migrate and collectstatic done")
     django_setup(env)
-    from reports.national import BENCH_PASSWORD
+    from demo.national import BENCH_PASSWORD
 
     plan = choose_personas(args.users)
     make_signed_pdf(workdir / "signed.pdf")

@@ -16,10 +16,14 @@ from django.utils.csp import CSP
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 # A development checkout gets a git-ignored .env from scripts/setup (DJANGO_DEBUG=1), so that
-# plain `manage.py …` works there. Variables already in the environment win over it; a
-# production install has no .env and so stays in production mode.
-if (BASE_DIR / ".env").is_file():
-    environ.Env.read_env(BASE_DIR / ".env")
+# plain `manage.py …` works there. It is read only when the environment says nothing about the
+# mode: a server exports DJANGO_SECRET_KEY (production refuses to start without it), so the
+# production settings never read a .env, even one left in a checkout. `check --deploy` fails
+# when DEBUG is on, wherever it came from (cchc_portal/checks.py).
+ENV_FILE = BASE_DIR / ".env"
+ENV_FILE_READ = ENV_FILE.is_file() and not {"DJANGO_SECRET_KEY", "DJANGO_DEBUG"} & env.ENVIRON.keys()
+if ENV_FILE_READ:
+    environ.Env.read_env(ENV_FILE)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
@@ -70,6 +74,11 @@ INSTALLED_APPS = [
     "reports",
     "procedures",
 ]
+# Demo data, the DEMO PKI and the national benchmark dataset live in `demo/`, which a checkout
+# has and the production package leaves out (pyproject.toml); its commands refuse to run
+# unless DEBUG is on.
+if importlib.util.find_spec("demo") is not None:
+    INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -12,7 +12,7 @@ import shutil
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from units.demo import DEMO_PASSWORD, load_demo
+from demo.units import DEMO_PASSWORD, load_demo
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Flags the machine needs: no sandbox as root, and no background traffic to a closed network.

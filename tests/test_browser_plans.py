@@ -7,9 +7,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from documents.demo import load_document_demo
+from demo.documents import load_document_demo
+from demo.units import load_demo
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, log_in, log_out
-from units.demo import load_demo
 
 # serialized_rollback: the flush after a live-server test would otherwise also remove the data
 # the migrations seed (unit kinds, roles, channels) that the next test needs.

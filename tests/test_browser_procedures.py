@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import make_user
+from demo.units import DEMO_PASSWORD
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, log_in
-from units.demo import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 SAMPLE = Path(__file__).resolve().parents[1] / "procedures" / "data" / "tthc-portal-export-sample.xlsx"

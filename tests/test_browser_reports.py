@@ -11,10 +11,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from conftest import build_world
+from demo.units import DEMO_PASSWORD
 from reports import services
 from reports.tests.conftest import build_reporting
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, log_in, log_out
-from units.demo import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

@@ -1,9 +1,12 @@
 """Production settings: loud on a missing secret, clean under `manage.py check --deploy`."""
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCTION = {
@@ -51,6 +54,59 @@ def test_explicit_environment_wins_over_the_development_env_file():
     result = run(["check"], DJANGO_DEBUG="0")
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY chưa được đặt" in result.stderr
+
+
+@pytest.fixture
+def development_env_file():
+    """The git-ignored .env that scripts/setup writes into a checkout (DJANGO_DEBUG=1)."""
+    env_file = ROOT / ".env"
+    created = not env_file.exists()
+    if created:
+        env_file.write_text("DJANGO_DEBUG=1\n")
+    assert "DJANGO_DEBUG=1" in env_file.read_text()
+    yield env_file
+    if created:
+        env_file.unlink()
+
+
+def test_exported_production_variables_are_never_overridden_by_the_env_file(development_env_file):
+    # The README's deployment section exports the secrets but not DJANGO_DEBUG.
+    production = {k: v for k, v in PRODUCTION.items() if k != "DJANGO_DEBUG"}
+    result = run(["shell", "-c", "from django.conf import settings; print(settings.DEBUG)"], **production)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_a_checkout_without_variables_runs_in_development_from_the_env_file(development_env_file):
+    result = run(["shell", "-c", "from django.conf import settings; print(settings.DEBUG)"])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_the_deploy_check_fails_loudly_in_development_mode():
+    result = run(["check", "--deploy"], **(PRODUCTION | {"DJANGO_DEBUG": "1"}))
+    assert result.returncode != 0
+    assert "cchc.E001" in result.stderr and "DEBUG bật" in result.stderr
+
+
+def _row_counts(path: Path) -> dict[str, int]:
+    with sqlite3.connect(path) as db:
+        tables = [t for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {t: db.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables}
+
+
+def test_the_demo_refuses_to_load_on_a_production_database_and_writes_nothing(tmp_path):
+    production = PRODUCTION | {"DATABASE_URL": f"sqlite:///{tmp_path / 'cchc.sqlite3'}"}
+    migrated = run(["migrate", "--noinput"], **production)
+    assert migrated.returncode == 0, migrated.stderr
+    before = _row_counts(tmp_path / "cchc.sqlite3")
+    assert before["units_unitkind"] > 0  # a real, migrated database
+
+    for command in (["load_demo"], ["bench_dataset", "--provinces", "1"]):
+        result = run(command, **production)
+        assert result.returncode != 0
+        assert "chỉ chạy ở chế độ phát triển (DJANGO_DEBUG=1)" in result.stderr
+        assert _row_counts(tmp_path / "cchc.sqlite3") == before
 
 
 def test_development_needs_no_configuration():

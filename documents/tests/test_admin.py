@@ -8,8 +8,8 @@ from asn1crypto import pem
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from demo.pki import demo_seal_png, to_pkcs12
 from documents.models import SigningCredential, TrustedRoot
-from documents.pki import demo_seal_png, to_pkcs12
 from documents.signing import open_key
 
 UPLOAD = "admin:documents_signingcredential_upload"

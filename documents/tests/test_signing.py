@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from cchc_portal.lib.documents import pdf_font_names, render_pdf
-from documents.pki import demo_seal_png, demo_signature_png, make_demo_ca, to_pkcs12
+from demo.pki import demo_seal_png, demo_signature_png, make_demo_ca, to_pkcs12
 from documents.signing import (
     SignerSpec,
     SigningError,

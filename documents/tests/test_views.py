@@ -247,7 +247,7 @@ def test_a_token_signed_pdf_is_accepted_and_issues_the_plan(awaiting):
 
 
 def test_wrong_uploads_are_refused_with_the_reason(awaiting, demo_pki):
-    from documents.pki import issue_demo_certificate, make_demo_ca
+    from demo.pki import issue_demo_certificate, make_demo_ca
 
     w = awaiting
     stranger_ca = make_demo_ca("CA LẠ")

@@ -26,11 +26,11 @@ import pytest
 from django.db import transaction
 
 from cchc_portal.lib.documents import PT_PER_MM, SIGNATURE_AREAS_MM, pdf_font_names
+from demo.plans import load_plan_demo
+from demo.units import load_demo
 from plans import services
-from plans.demo import load_plan_demo
 from plans.models import Plan, Section, SectionItem
 from plans.pdf import render_plan_pdf
-from units.demo import load_demo
 
 # Marked so that pytest-django runs these with the other database tests, before the browser
 # tests: a transactional test flushes the tables (migration data included) when it ends.

@@ -13,7 +13,7 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from reports import national
+from demo import national, require_development
 
 
 class Command(BaseCommand):
@@ -36,6 +36,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        require_development()
         try:
             summary = national.build(
                 year=options["year"],

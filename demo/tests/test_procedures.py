@@ -1,6 +1,6 @@
 import pytest
 
-from procedures.demo import load_procedure_demo
+from demo.procedures import load_procedure_demo
 from procedures.listing import listing_share
 from procedures.models import ImportBatch, Procedure
 

@@ -19,7 +19,8 @@ from units.importers import read_unit_file
 from units.models import Level, Membership, Role, Unit, UnitKind, UnitSuccession
 from units.services import apply_unit_import, link_succession, plan_unit_import, save_unit
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+# The real unit lists ship with the units app (a production install imports them too).
+DATA_DIR = Path(__file__).resolve().parent.parent / "units" / "data"
 UNIT_FILES = ["units-2025.json", "units-pre2025-quang-nam.json"]
 DEMO_PASSWORD = "cchc@2026"
 DEMO_PROVINCE = "48"  # Thành phố Đà Nẵng

@@ -1,16 +1,18 @@
 from django.core.management.base import BaseCommand
 
-from documents.demo import load_document_demo
-from plans.demo import load_plan_demo
-from procedures.demo import load_procedure_demo
-from reports.demo import load_report_demo
-from units.demo import DEMO_PASSWORD, load_demo
+from demo import require_development
+from demo.documents import load_document_demo
+from demo.plans import load_plan_demo
+from demo.procedures import load_procedure_demo
+from demo.reports import load_report_demo
+from demo.units import DEMO_PASSWORD, load_demo
 
 
 class Command(BaseCommand):
     help = "Nạp danh mục đơn vị thật và dữ liệu minh họa (người dùng cho mỗi vai trò). Chạy lại không sao."
 
     def handle(self, *args, **options):
+        require_development()
         personas = load_demo(log=self.stdout.write)
         load_plan_demo(log=self.stdout.write)
         load_document_demo(log=self.stdout.write)

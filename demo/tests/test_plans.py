@@ -1,6 +1,6 @@
 """The demo plans: the seed plan in full under the pre-2025 units, and the 2026 cascade in Đà Nẵng.
 
-These load the real unit lists (units.demo), so each test takes a few seconds.
+These load the real unit lists (demo.units), so each test takes a few seconds.
 """
 
 import datetime
@@ -10,12 +10,12 @@ import pytest
 from django.apps import apps
 from django.db.models import Q
 
+from demo.plans import load_plan_demo
+from demo.units import load_demo
 from documents.models import OutgoingDocument
 from plans import services
-from plans.demo import load_plan_demo
 from plans.document import build, load_plan
 from plans.models import PeriodType, Plan, SectionItem, Status, Target, Task
-from units.demo import load_demo
 from units.models import Level
 
 # The seed plan the product was conceived from (../shared/seeds/003_8fca2b6c51c4895f.txt, the

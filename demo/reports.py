@@ -40,7 +40,7 @@ from reports.periods import Period
 from units.models import Level, Membership, Unit
 
 SEED = 2026
-PROVINCE = "48"  # Thành phố Đà Nẵng (units.demo.DEMO_PROVINCE)
+PROVINCE = "48"  # Thành phố Đà Nẵng (demo.units.DEMO_PROVINCE)
 REVIEWER = "snv.danang"
 LATE_SHARE = 0.10
 RETURNED_SHARE = 0.05

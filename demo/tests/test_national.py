@@ -9,13 +9,14 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.db.models import Count
 from django.urls import reverse
 
+from demo import national
 from plans.models import Plan, Status, Target, Task
-from reports import national, rollup
+from reports import rollup
 from reports.models import Entry, Evidence, Report, ReportEvent, ReportState, TargetResult
 from reports.periods import Period
 from units.models import Membership, Unit, User
@@ -207,7 +208,8 @@ def test_a_reviewer_without_the_permission_gets_403(dataset, client):
     assert client.get(reverse("reports:national", args=["2026-Q3"])).status_code == 200
 
 
-def test_the_command_prints_what_it_built(capsys):
+def test_the_command_prints_what_it_built(capsys, settings):
+    settings.DEBUG = True
     call_command(
         "bench_dataset", "--provinces", "1", "--communes", "2", "--procedures", "5", "--today", "2026-11-21"
     )
@@ -222,3 +224,10 @@ def test_the_reports_home_links_the_national_overview_for_those_who_may_see_it(d
     assert reverse("reports:national_now") in text and "Bạn chưa thuộc đơn vị nào" not in text
     client.force_login(User.objects.get(username="snv." + Unit.objects.filter(depth=1).first().code))
     assert reverse("reports:national_now") not in client.get(reverse("reports:index")).content.decode()
+
+
+def test_the_command_refuses_without_debug_and_writes_nothing(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="chỉ chạy ở chế độ phát triển"):
+        call_command("bench_dataset", "--provinces", "1", "--communes", "1", "--procedures", "1")
+    assert not Unit.objects.exists() and not Plan.objects.exists()

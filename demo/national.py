@@ -48,7 +48,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from cchc_portal.lib.bulk import copy_rows
-from plans import demo as plan_demo
+from demo import plans as plan_demo
+from demo.reports import number_text, topic_for
 from plans.models import (
     Aggregation,
     Channel,
@@ -64,7 +65,6 @@ from plans.models import (
     Task,
     TaskGroup,
 )
-from reports.demo import number_text, topic_for
 from reports.models import Entry, EntryStatus, Evidence, Report, ReportEvent, ReportState, TargetResult
 from reports.periods import Period, required_periods
 from units.models import Level, Membership, Role, Unit
@@ -229,7 +229,7 @@ def task_templates() -> list[TaskTemplate]:
 
 def load_units(provinces: int | None, communes_per_province: int | None, log: Callable) -> None:
     """The real 2025 list, or its first provinces and their first communes."""
-    from units.demo import DATA_DIR
+    from demo.units import DATA_DIR
     from units.importers import read_unit_file
     from units.services import apply_unit_import, plan_unit_import
 

@@ -12,7 +12,7 @@ from procedures.models import Procedure, UnitProcedure
 from procedures.reading import read_procedures
 from units.models import Unit
 
-SAMPLE = Path(__file__).resolve().parent / "data" / "tthc-portal-export-sample.xlsx"
+SAMPLE = Path(__file__).resolve().parent.parent / "procedures" / "data" / "tthc-portal-export-sample.xlsx"
 
 
 def load_procedure_demo(log=print) -> None:

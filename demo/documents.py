@@ -27,7 +27,7 @@ def _unit(code: str) -> Unit | None:
 def add_demo_credential(ca, *, name: str, unit: Unit | None = None, user=None) -> SigningCredential:
     """A DEMO certificate from `ca` with its image: a unit's seal (`unit`) or a leader's personal
     signature (`user`), stored as that unit's or user's signing credential."""
-    from documents.pki import demo_seal_png, demo_signature_png, issue_demo_certificate, to_pkcs12
+    from demo.pki import demo_seal_png, demo_signature_png, issue_demo_certificate, to_pkcs12
 
     person = user is not None
     organisation = "Cổng CCHC" if person else unit.full_name
@@ -47,7 +47,7 @@ def trusted_demo_ca():
     """A new DEMO CA, added to the trusted roots."""
     from asn1crypto import pem
 
-    from documents.pki import make_demo_ca
+    from demo.pki import make_demo_ca
 
     ca = make_demo_ca()
     services.add_trusted_root(pem.armor("CERTIFICATE", ca.certificate.dump()), is_demo=True)
@@ -89,7 +89,7 @@ def load_document_demo(log=print) -> None:
 
 
 def sign_issued_demo_plans() -> int:
-    """Give the demo plans issued without a PDF (by plans.demo, through the plain workflow) their
+    """Give the demo plans issued without a PDF (by demo.plans, through the plain workflow) their
     signed document: the signer's demo certificate when there is one, then the unit's seal."""
     from django.utils import timezone
 

@@ -19,8 +19,8 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from demo.reports import PROVINCE, REVIEWER, _outcomes, reporting_plans
 from reports import rollup, services
-from reports.demo import PROVINCE, REVIEWER, _outcomes, reporting_plans
 from reports.models import Entry, Evidence, Report, ReportEvent, ReportState, TargetResult
 from units.models import Unit
 
@@ -76,7 +76,7 @@ def _rollup_facts(data: rollup.Rollup) -> SimpleNamespace:
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker, tmp_path_factory):
     media = tmp_path_factory.mktemp("media")
-    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media), transaction.atomic():
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media, DEBUG=True), transaction.atomic():
         first = io.StringIO()
         call_command("load_demo", stdout=first)
         after_first = _counts()
@@ -119,7 +119,7 @@ def closed(demo) -> list[SimpleNamespace]:
 
 
 def test_the_issued_commune_plans_report(demo):
-    # plans.demo issues Phường Tam Kỳ's 2026 plan (its rules copied from the city's); Bàn Thạch's
+    # demo.plans issues Phường Tam Kỳ's 2026 plan (its rules copied from the city's); Bàn Thạch's
     # is a draft, so it does not report.
     assert "20341" in demo.units and "20335" not in demo.units
     assert demo.year == 2026 or demo.year == demo.today.year
