@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from cchc_portal.audit import history_entries
 from plans.models import Plan, Status, Task
+from units.access import REPORT_WORK
 from units.models import Capability, Level, Membership, Role, Unit, UnitImport, UnitKind, UnitSuccession
 
 AUDIT_LOG_SIZE = 200
@@ -65,11 +66,7 @@ def _report_cards(access, caps) -> dict:
         period = reports.current_period(plan) if plan else None
         if period is None:
             continue
-        if grant.capabilities & {
-            Capability.ENTER_PROGRESS,
-            Capability.COMPILE_REPORTS,
-            Capability.APPROVE_SIGN,
-        }:
+        if grant.capabilities & REPORT_WORK:
             report = Report.objects.filter(
                 unit=unit, year=period.year, period_kind=period.kind, period_number=period.number
             ).first()

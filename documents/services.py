@@ -1,17 +1,18 @@
 """The register of outgoing documents, and issuing documents as signed PDFs.
 
-Issuing a plan (and later a report) takes its number in the register, renders it as a PDF in
-the NĐ 30/2020 format and signs it — on the server with the leader's and the unit's stored
-certificates, or in the official's own signing tool (USB token): the portal then gives out the
-unsigned PDF and accepts the signed one only if it is exactly that PDF, intact and trusted.
-A signed document never changes; its SHA-256 identifies it on the public verification page.
+This module knows documents, not what they are: plans and reports (their own services) take a
+number here, render themselves, and sign with these steps — on the server with the leader's and
+the unit's stored certificates, or in the official's own signing tool (USB token): the portal
+then gives out the unsigned PDF and accepts the signed one only if it is exactly that PDF,
+intact and trusted. A signed document never changes; its SHA-256 identifies it on the public
+verification page. `documents.sources` lets each owner say what a register entry is.
 """
 
 from __future__ import annotations
 
 import datetime
 import hashlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -27,9 +28,6 @@ from documents.models import (
     TrustedRoot,
 )
 from units.models import Unit
-
-if TYPE_CHECKING:
-    from plans.models import Plan
 
 VIETNAM = datetime.timezone(datetime.timedelta(hours=7), "ICT")
 
@@ -183,7 +181,7 @@ def signer_for(
     )
 
 
-# --- issuing a plan ---------------------------------------------------------------------------------
+# --- issuing: the steps plans and reports build on ----------------------------------------------------
 
 
 def store_pdf(document: OutgoingDocument, field: str, content: bytes) -> str:
@@ -193,12 +191,9 @@ def store_pdf(document: OutgoingDocument, field: str, content: bytes) -> str:
     return digest
 
 
-def signing_readiness(plan: Plan, user: Any) -> dict[str, Any]:
-    """What server-side signing would use, for the page to say what is missing."""
-    return {
-        "person": active_credential(user=user),
-        "organisation": active_credential(unit=plan.unit),
-    }
+def signing_readiness(unit: Unit, user: Any) -> dict[str, Any]:
+    """What server-side signing would use, for a page to say what is missing."""
+    return {"person": active_credential(user=user), "organisation": active_credential(unit=unit)}
 
 
 def signing_credentials(by: Any, unit: Unit) -> tuple[SigningCredential, SigningCredential]:
@@ -241,7 +236,7 @@ def sign_on_server(
                 signer_for(
                     person,
                     rendered.boxes["person"],
-                    field_name="ChuKyLanhDao",
+                    field_name=CLIENT_FIELDS["person"],
                     display_name=signer_name,
                     reason=_("Ký ban hành văn bản"),
                     location=unit.place_name,
@@ -249,7 +244,7 @@ def sign_on_server(
                 signer_for(
                     seal,
                     rendered.boxes["organisation"],
-                    field_name="ChuKyCoQuan",
+                    field_name=CLIENT_FIELDS["organisation"],
                     display_name=unit.authority_line or unit.full_name,
                     reason=_("Đóng dấu cơ quan"),
                     location=unit.place_name,
@@ -269,31 +264,7 @@ def sign_on_server(
     return document
 
 
-@transaction.atomic
-def issue_plan_signed(plan: Plan, *, by: Any, issued_on: datetime.date | None = None) -> Plan:
-    """Number the plan, render it, sign it as the leader and then as the unit (NĐ 30), issue it.
-
-    All in one transaction: if anything fails, the number is not taken and nothing is issued.
-    """
-    from plans import services as plans_services
-    from plans.pdf import render_plan_pdf
-
-    person, seal = signing_credentials(by, plan.unit)
-    if not plan.signer_name.strip():
-        plan.signer_name = by.get_full_name()
-        plan.save(update_fields=["signer_name"])
-    plan = plans_services.reserve_document(plan, by=by, issued_on=issued_on)
-    sign_on_server(
-        plan.document,
-        render_plan_pdf(plan),
-        person=person,
-        seal=seal,
-        unit=plan.unit,
-        signer_name=plan.signer_name,
-    )
-    return plans_services.issue(plan, by=by)
-
-
+# The signature fields of every document: the leader's, then the seal's (NĐ 30).
 CLIENT_FIELDS = {"person": "ChuKyLanhDao", "organisation": "ChuKyCoQuan"}
 
 
@@ -311,29 +282,22 @@ def prepare_client_pdf(rendered) -> bytes:
         raise DocumentError(str(exc)) from exc
 
 
-@transaction.atomic
-def prepare_client_signing(
-    plan: Plan, *, by: Any, issued_on: datetime.date | None = None
-) -> OutgoingDocument:
-    """Number the plan and keep the PDF that the official will sign in their own tool."""
-    from plans import services as plans_services
-    from plans.pdf import render_plan_pdf
-
-    plan = plans_services.reserve_document(plan, by=by, issued_on=issued_on)
-    document = OutgoingDocument.objects.select_for_update().get(pk=plan.document_id)
-    if document.state == OutgoingDocument.State.NUMBERED:
-        rendered = render_plan_pdf(plan)
-        store_pdf(document, "unsigned_pdf", prepare_client_pdf(rendered))
-        document.state = OutgoingDocument.State.AWAITING_SIGNATURE
-        document.save()
+def await_client_signature(document: OutgoingDocument, rendered) -> OutgoingDocument:
+    """Keep the PDF (with its empty signature fields) that the official signs in their own tool."""
+    store_pdf(document, "unsigned_pdf", prepare_client_pdf(rendered))
+    document.state = OutgoingDocument.State.AWAITING_SIGNATURE
+    document.save()
     return document
 
 
 @transaction.atomic
-def accept_client_signed(document: OutgoingDocument, signed: bytes, *, by: Any) -> OutgoingDocument:
-    """Accept the signed PDF only if it is the portal's PDF, intact, trusted and unmodified."""
+def accept_client_signed(document: OutgoingDocument, signed: bytes) -> OutgoingDocument:
+    """Keep the signed PDF only if it is the portal's PDF, intact, trusted and unmodified.
+
+    The caller (plans or reports) locks its own row first and then issues or submits what the
+    document belongs to, in the same transaction.
+    """
     from documents.signing import verify_client_signed
-    from plans import services as plans_services
 
     document = OutgoingDocument.objects.select_for_update().get(pk=document.pk)
     if document.state == OutgoingDocument.State.SIGNED:
@@ -350,17 +314,6 @@ def accept_client_signed(document: OutgoingDocument, signed: bytes, *, by: Any) 
     document.signing_mode = OutgoingDocument.SigningMode.CLIENT
     document.signed_at = next((s.signing_time for s in verdict.signatures if s.signing_time), timezone.now())
     document.save()
-    plan = getattr(document, "plan", None)
-    if plan is not None:
-        plans_services.issue(plan, by=by)
-    report = getattr(document, "report", None)
-    if report is not None and report.state not in ("submitted", "accepted"):
-        from reports import services as reports_services
-
-        try:
-            reports_services.submit(report, by=by)
-        except reports_services.ReportError as exc:
-            raise DocumentError(str(exc)) from exc
     return document
 
 

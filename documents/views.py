@@ -15,24 +15,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from cchc_portal.lib.xlsx import table_xlsx
-from documents import services
+from documents import services, sources
 from documents.models import OutgoingDocument
-from units.access import unit_capability_required
-from units.models import Capability, Unit
-
-# Who reads a unit's register: its office and leaders, and the reviewers above.
-REGISTER_CAPABILITIES = {
-    Capability.MANAGE_PLANS,
-    Capability.COMPILE_REPORTS,
-    Capability.APPROVE_SIGN,
-    Capability.REVIEW_REPORTS,
-    Capability.ADMINISTER,
-}
-# Who handles a document awaiting its signature: the office that prepares it, the leader who signs.
-SIGNING_CAPABILITIES = {Capability.MANAGE_PLANS, Capability.COMPILE_REPORTS, Capability.APPROVE_SIGN}
+from units.access import DOCUMENT_SIGNING, REGISTER_READERS, unit_capability_required
+from units.models import Unit
 
 
 def _year(request: HttpRequest) -> int:
@@ -42,18 +31,20 @@ def _year(request: HttpRequest) -> int:
         return timezone.localdate().year
 
 
-def _register_rows(unit: Unit, year: int):
-    return (
-        OutgoingDocument.objects.filter(unit=unit, year=year)
-        .select_related("supersedes", "plan")
-        .order_by("number")
+def _register_rows(unit: Unit, year: int) -> list[OutgoingDocument]:
+    rows = list(
+        OutgoingDocument.objects.filter(unit=unit, year=year).select_related("supersedes").order_by("number")
     )
+    found = sources.sources_of(d.pk for d in rows)
+    for document in rows:
+        document.source = found.get(document.pk)
+    return rows
 
 
 @require_GET
 @unit_capability_required()
 def register(request: HttpRequest, unit: Unit) -> HttpResponse:
-    if not REGISTER_CAPABILITIES & request.unit_caps:
+    if not REGISTER_READERS & request.unit_caps:
         raise PermissionDenied
     year = _year(request)
     return render(
@@ -71,7 +62,7 @@ def register(request: HttpRequest, unit: Unit) -> HttpResponse:
 @require_GET
 @unit_capability_required()
 def register_export(request: HttpRequest, unit: Unit) -> HttpResponse:
-    if not REGISTER_CAPABILITIES & request.unit_caps:
+    if not REGISTER_READERS & request.unit_caps:
         raise PermissionDenied
     year = _year(request)
     rows = [
@@ -142,60 +133,12 @@ def download(request: HttpRequest, document_id: int) -> HttpResponseBase:
 def unsigned(request: HttpRequest, document_id: int) -> HttpResponseBase:
     """The PDF to sign in the official's own tool (USB token)."""
     document, caps = _document_for_user(request, document_id)
-    if not SIGNING_CAPABILITIES & caps:
+    if not DOCUMENT_SIGNING & caps:
         raise PermissionDenied
     if not document.unsigned_pdf:
         messages.error(request, _("Văn bản chưa có bản PDF chờ ký."))
         return redirect("home")
     return _pdf(document.unsigned_pdf, _filename(document, "-chua-ky"))
-
-
-class SignedUploadForm(forms.Form):
-    file = forms.FileField(label=gettext_lazy("Tệp PDF đã ký số"))
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > settings.SIGNED_PDF_MAX_BYTES:
-            raise forms.ValidationError(
-                _("Tệp quá lớn (%(size)s MB); giới hạn là %(limit)s MB.")
-                % {
-                    "size": round(upload.size / 1048576, 1),
-                    "limit": round(settings.SIGNED_PDF_MAX_BYTES / 1048576, 1),
-                }
-            )
-        return upload
-
-
-def _back(document: OutgoingDocument):
-    plan = getattr(document, "plan", None)
-    if plan is not None:
-        return redirect("plans:detail", plan.pk)
-    report = getattr(document, "report", None)
-    if report is not None:
-        return redirect("reports:report", report.unit_id, report.period.code)
-    return redirect("documents:register", document.unit_id)
-
-
-@require_POST
-@login_required
-def upload_signed(request: HttpRequest, document_id: int) -> HttpResponse:
-    document, caps = _document_for_user(request, document_id)
-    if not SIGNING_CAPABILITIES & caps:
-        raise PermissionDenied
-    form = SignedUploadForm(request.POST, request.FILES)
-    if not form.is_valid():
-        for error in form.errors.get("file", []):
-            messages.error(request, error)
-        return _back(document)
-    try:
-        services.accept_client_signed(document, form.cleaned_data["file"].read(), by=request.user)
-    except services.DocumentError as exc:
-        messages.error(request, _("Chưa nhận bản đã ký: %(reason)s") % {"reason": exc})
-    else:
-        messages.success(
-            request, _("Đã nhận bản đã ký số và ban hành văn bản %(ref)s.") % {"ref": document.reference}
-        )
-    return _back(document)
 
 
 # --- public verification (no login) ------------------------------------------------------------------

@@ -18,7 +18,8 @@ from django.db.models import Count, Max, Model, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from documents.models import DocumentType
+from documents import services as documents
+from documents.models import DocumentType, OutgoingDocument
 from documents.services import register_outgoing
 from plans.models import (
     Aggregation,
@@ -527,6 +528,74 @@ def issue(
     issued on paper before the portal, the number it already had) if it has none yet."""
     locked = reserve_document(plan, by=by, issued_on=issued_on, number=number)
     return _transition(locked, {Status.APPROVED}, Status.ISSUED, by=by, reason=_("Ban hành"))
+
+
+# --- signing the issued document ---------------------------------------------------------------------
+
+
+def _document_error(exc: documents.DocumentError) -> PlanError:
+    return PlanError(str(exc))
+
+
+@transaction.atomic
+def issue_signed(plan: Plan, *, by: Any, issued_on: datetime.date | None = None) -> Plan:
+    """Number the plan, render it, sign it as the leader and then as the unit (NĐ 30), issue it.
+
+    All in one transaction: if anything fails, the number is not taken and nothing is issued.
+    """
+    from plans.pdf import render_plan_pdf
+
+    try:
+        person, seal = documents.signing_credentials(by, plan.unit)
+    except documents.DocumentError as exc:
+        raise _document_error(exc) from exc
+    if not plan.signer_name.strip():
+        plan.signer_name = by.get_full_name()
+        plan.save(update_fields=["signer_name"])
+    plan = reserve_document(plan, by=by, issued_on=issued_on)
+    try:
+        documents.sign_on_server(
+            plan.document,
+            render_plan_pdf(plan),
+            person=person,
+            seal=seal,
+            unit=plan.unit,
+            signer_name=plan.signer_name,
+        )
+    except documents.DocumentError as exc:
+        raise _document_error(exc) from exc
+    return issue(plan, by=by)
+
+
+@transaction.atomic
+def prepare_client_signing(
+    plan: Plan, *, by: Any, issued_on: datetime.date | None = None
+) -> OutgoingDocument:
+    """Number the plan and keep the PDF that the official will sign in their own tool."""
+    from plans.pdf import render_plan_pdf
+
+    plan = reserve_document(plan, by=by, issued_on=issued_on)
+    document = OutgoingDocument.objects.select_for_update().get(pk=plan.document_id)
+    if document.state == OutgoingDocument.State.NUMBERED:
+        try:
+            documents.await_client_signature(document, render_plan_pdf(plan))
+        except documents.DocumentError as exc:
+            raise _document_error(exc) from exc
+    return document
+
+
+@transaction.atomic
+def accept_client_signed(plan: Plan, signed: bytes, *, by: Any) -> Plan:
+    """The plan's PDF signed in the official's own tool: kept if it is the portal's PDF, intact,
+    trusted and unmodified; the plan is then issued."""
+    plan = Plan.objects.select_for_update().select_related("unit__kind").get(pk=plan.pk)
+    if plan.document_id is None:
+        raise PlanError(_("Kế hoạch chưa được cấp số và chưa có bản PDF chờ ký."))
+    try:
+        documents.accept_client_signed(plan.document, signed)
+    except documents.DocumentError as exc:
+        raise _document_error(exc) from exc
+    return issue(plan, by=by)
 
 
 # --- edits under optimistic locking -------------------------------------------------------------------

@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:plan_id>/lich-su/", views.plan_history, name="history"),
     path("<int:plan_id>/ban-xem-truoc.pdf", views.plan_pdf, name="pdf"),
     path("<int:plan_id>/chuyen-trang-thai/", views.plan_transition, name="transition"),
+    path("<int:plan_id>/tai-len-ban-da-ky/", views.upload_signed, name="upload_signed"),
     path("<int:plan_id>/soan-thao/", views.plan_edit, name="edit"),
     path("<int:plan_id>/thong-tin/", views.header_edit, name="header"),
     path("<int:plan_id>/che-do-bao-cao/", views.rules_edit, name="rules"),

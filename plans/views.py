@@ -26,8 +26,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from cchc_portal.audit import history_entries
 from cchc_portal.lib import uploads
 from documents import services as document_services
+from documents.forms import SignedUploadForm
 from documents.models import OutgoingDocument
-from documents.views import SignedUploadForm
 from plans import document, services
 from plans.forms import (
     AssignForm,
@@ -46,6 +46,7 @@ from plans.forms import (
     role_choices,
 )
 from plans.models import Plan, Section, SectionItem, Status, Target, Task, TaskGroup
+from units.access import CASCADE_READERS, PLAN_SIGNING
 from units.models import Capability, Unit
 
 UNPROCESSABLE, CONFLICT = 422, 409
@@ -230,10 +231,9 @@ def _actions(request: HttpRequest, plan: Plan) -> dict[str, bool]:
         "approve": sign and plan.status == Status.SUBMITTED,
         "return": sign and plan.status in {Status.SUBMITTED, Status.APPROVED},
         "issue": sign and plan.status == Status.APPROVED,
-        "prepare_client": (manage or sign) and plan.status == Status.APPROVED,
+        "prepare_client": bool(PLAN_SIGNING & caps) and plan.status == Status.APPROVED,
         "amend": manage and plan.status == Status.ISSUED and plan.is_latest,
-        "cascade": bool({Capability.REVIEW_REPORTS, Capability.MANAGE_PLANS} & caps)
-        and plan.unit.numchild > 0,
+        "cascade": bool(CASCADE_READERS & caps) and plan.unit.numchild > 0,
     }
 
 
@@ -257,7 +257,7 @@ def plan_detail(request: HttpRequest, plan: Plan) -> HttpResponse:
             "diff": diff,
             "newer": newer,
             "return_form": ReturnForm(),
-            "readiness": document_services.signing_readiness(plan, request.user)
+            "readiness": document_services.signing_readiness(plan.unit, request.user)
             if actions["issue"]
             else None,
             "awaiting": full.document_id and full.document.state == OutgoingDocument.State.AWAITING_SIGNATURE,
@@ -300,7 +300,7 @@ TRANSITION_CAPABILITIES = {
     "approve": {Capability.APPROVE_SIGN},
     "return": {Capability.APPROVE_SIGN},
     "issue": {Capability.APPROVE_SIGN},
-    "prepare_client": {Capability.MANAGE_PLANS, Capability.APPROVE_SIGN},
+    "prepare_client": PLAN_SIGNING,
     "amend": {Capability.MANAGE_PLANS},
 }
 
@@ -327,12 +327,12 @@ def plan_transition(request: HttpRequest, plan: Plan) -> HttpResponse:
             services.return_to_draft(plan, reason=form.cleaned_data["reason"], by=request.user)
             messages.success(request, _("Đã trả lại kế hoạch để sửa."))
         elif action == "issue":
-            plan = document_services.issue_plan_signed(plan, by=request.user)
+            plan = services.issue_signed(plan, by=request.user)
             messages.success(
                 request, _("Đã ký số và ban hành kế hoạch số %(ref)s.") % {"ref": plan.document.reference}
             )
         elif action == "prepare_client":
-            document = document_services.prepare_client_signing(plan, by=request.user)
+            document = services.prepare_client_signing(plan, by=request.user)
             messages.success(
                 request,
                 _("Đã cấp số %(ref)s. Hãy tải bản PDF, ký bằng công cụ ký số của mình rồi tải bản đã ký lên.")
@@ -344,8 +344,29 @@ def plan_transition(request: HttpRequest, plan: Plan) -> HttpResponse:
                 request, _("Đã tạo phiên bản sửa đổi (dự thảo). Bản đã ban hành vẫn giữ nguyên.")
             )
             return redirect("plans:edit", new.pk)
-    except (services.PlanError, document_services.DocumentError) as exc:
+    except services.PlanError as exc:
         messages.error(request, str(exc))
+    return redirect("plans:detail", plan.pk)
+
+
+@plan_view(methods=("POST",))
+def upload_signed(request: HttpRequest, plan: Plan) -> HttpResponse:
+    """The plan's PDF signed in the official's own tool (USB token): checked, kept, and the plan issued."""
+    if not PLAN_SIGNING & request.plan_caps:
+        raise PermissionDenied
+    form = SignedUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, form.first_error())
+        return redirect("plans:detail", plan.pk)
+    try:
+        plan = services.accept_client_signed(plan, form.cleaned_data["file"].read(), by=request.user)
+    except services.PlanError as exc:
+        messages.error(request, _("Chưa nhận bản đã ký: %(reason)s") % {"reason": exc})
+    else:
+        messages.success(
+            request,
+            _("Đã nhận bản đã ký số và ban hành văn bản %(ref)s.") % {"ref": plan.document.reference},
+        )
     return redirect("plans:detail", plan.pk)
 
 
@@ -696,7 +717,7 @@ def upstream_changes(request: HttpRequest, plan: Plan) -> HttpResponse:
 
 @plan_view()
 def cascade(request: HttpRequest, plan: Plan) -> HttpResponse:
-    if not {Capability.REVIEW_REPORTS, Capability.MANAGE_PLANS} & request.plan_caps:
+    if not CASCADE_READERS & request.plan_caps:
         raise PermissionDenied
     overview = services.cascade_overview(plan)
     tasks = list(plan.tasks.select_related("group").order_by("group__position", "position"))
@@ -715,7 +736,7 @@ def cascade(request: HttpRequest, plan: Plan) -> HttpResponse:
 
 @plan_view()
 def cascade_task(request: HttpRequest, plan: Plan, task_id: int) -> HttpResponse:
-    if not {Capability.REVIEW_REPORTS, Capability.MANAGE_PLANS} & request.plan_caps:
+    if not CASCADE_READERS & request.plan_caps:
         raise PermissionDenied
     task = _child(Task, plan, task_id)
     return render(

@@ -36,13 +36,11 @@ from procedures.models import (
     ProcedureStatus,
 )
 from procedures.search import ONLINE_NONE, STATUS_ACTIVE, matches, search
-from units.access import unit_capability_required
-from units.models import Capability, Unit
+from units.access import LISTING_EDITORS, unit_capability_required
+from units.models import Unit
 
 RESULTS_PER_PAGE = 50
 UNIT_ROWS_PER_PAGE = 100
-# Who may change a unit's listing: whoever runs its plans or reports, or administers it.
-EDIT_CAPABILITIES = frozenset({Capability.MANAGE_PLANS, Capability.COMPILE_REPORTS, Capability.ADMINISTER})
 
 LEVEL_CHOICES = [("", gettext_lazy("Mọi cấp thực hiện")), *Level.choices]
 ONLINE_CHOICES = [
@@ -196,7 +194,7 @@ def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _can_edit(request: HttpRequest) -> bool:
-    return bool(EDIT_CAPABILITIES & request.unit_caps)
+    return bool(LISTING_EDITORS & request.unit_caps)
 
 
 def _unit_context(request: HttpRequest, unit: Unit, editable: bool) -> dict[str, Any]:

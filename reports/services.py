@@ -32,7 +32,8 @@ from reports.models import (
     TargetResult,
 )
 from reports.periods import DEFAULT_DEADLINE_DAY, Period, required_periods
-from units.models import Capability, Membership, Unit
+from units.access import ALL_ENTRIES, ENTRY_EDITORS, is_member_of
+from units.models import Membership, Unit
 
 
 class ReportError(Exception):
@@ -134,10 +135,8 @@ def current_period(plan: Plan, on: datetime.date | None = None) -> Period | None
 # --- opening a report ---------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def open_report(unit: Unit, period: Period, *, plan: Plan | None = None) -> Report:
-    """The unit's report for the period, created with one entry per task of its plan (cumulative
-    periods prefilled from the quarters' entries)."""
+def reporting_plan(unit: Unit, period: Period, *, plan: Plan | None = None) -> Plan:
+    """The plan the unit reports the period against, or ReportError saying why there is none."""
     plan = plan or plan_for(unit, period.year)
     if plan is None:
         raise ReportError(
@@ -149,6 +148,29 @@ def open_report(unit: Unit, period: Period, *, plan: Plan | None = None) -> Repo
             _("Kế hoạch của %(unit)s không yêu cầu báo cáo %(period)s.")
             % {"unit": unit.full_name, "period": period.label}
         )
+    return plan
+
+
+def find_report(unit: Unit, period: Period) -> tuple[Plan, Report | None]:
+    """The plan and the unit's report for the period if someone has started it — without
+    creating anything: pages only read, a report starts when someone first saves or acts."""
+    plan = reporting_plan(unit, period)
+    report = (
+        Report.objects.filter(
+            unit=unit, year=period.year, period_kind=period.kind, period_number=period.number
+        )
+        .select_related("plan", "unit__kind", "document")
+        .first()
+    )
+    return plan, report
+
+
+@transaction.atomic
+def open_report(unit: Unit, period: Period, *, plan: Plan | None = None) -> Report:
+    """The unit's report for the period, created with one entry per task of its plan (cumulative
+    periods prefilled from the quarters' entries). Called by the actions that start or change a
+    report (never by a page that only shows one)."""
+    plan = reporting_plan(unit, period, plan=plan)
     report = Report.objects.filter(
         unit=unit, year=period.year, period_kind=period.kind, period_number=period.number
     ).first()
@@ -278,19 +300,23 @@ def entries_for(report: Report, user: Any, caps: frozenset[str]):
         .prefetch_related("task__co_roles", *entry_prefetch())
         .order_by("task__group__position", "task__position", "task__pk")
     )
-    if caps & {
-        Capability.COMPILE_REPORTS,
-        Capability.APPROVE_SIGN,
-        Capability.REVIEW_REPORTS,
-        Capability.ADMINISTER,
-    }:
+    if caps & ALL_ENTRIES:
         return entries
     roles = roles_at(user, report.unit)
     return entries.filter(Q(task__group__lead_role__in=roles) | Q(task__co_roles__in=roles)).distinct()
 
 
+def tasks_for(plan: Plan, user: Any, unit: Unit, caps: frozenset[str]):
+    """The plan's tasks a user works on (as `entries_for`, before any entry exists)."""
+    tasks = plan.tasks.select_related("group").order_by("group__position", "position", "pk")
+    if caps & ALL_ENTRIES:
+        return tasks
+    roles = roles_at(user, unit)
+    return tasks.filter(Q(group__lead_role__in=roles) | Q(co_roles__in=roles)).distinct()
+
+
 def can_edit_entries(report: Report, caps: frozenset[str]) -> bool:
-    return bool(caps & {Capability.ENTER_PROGRESS, Capability.COMPILE_REPORTS})
+    return bool(caps & ENTRY_EDITORS)
 
 
 def editable_problem(report: Report, on: datetime.date | None = None) -> str:
@@ -530,6 +556,16 @@ def _locked_report(report: Report) -> Report:
     return Report.objects.select_for_update(of=("self",)).select_related("plan", "unit").get(pk=report.pk)
 
 
+def _check_reviewer(report: Report, by: Any) -> None:
+    """Nobody reviews their own unit's report (a reviewer of the province who also works in a
+    commune never returns, accepts or reopens that commune's report) — whichever page asks."""
+    if is_member_of(by, report.unit):
+        raise ReportError(
+            _("Bạn là thành viên của %(unit)s nên không xét duyệt báo cáo của chính đơn vị mình.")
+            % {"unit": report.unit.full_name}
+        )
+
+
 def missing_entries(report: Report):
     return report.entries.filter(is_entered=False).select_related("task")
 
@@ -582,6 +618,7 @@ def submit(report: Report, *, by: Any, now: datetime.datetime | None = None) -> 
 @transaction.atomic
 def return_report(report: Report, *, reason: str, by: Any) -> Report:
     report = _locked_report(report)
+    _check_reviewer(report, by)
     reason = _reason(reason, _("Hãy ghi lý do trả lại để đơn vị biết cần sửa gì."))
     if report.state != ReportState.SUBMITTED:
         raise ReportError(_("Chỉ trả lại được báo cáo đã gửi và đang chờ xét."))
@@ -618,6 +655,7 @@ def snapshot(report: Report) -> dict[str, Any]:
 @transaction.atomic
 def accept(report: Report, *, by: Any) -> Report:
     report = _locked_report(report)
+    _check_reviewer(report, by)
     if report.state != ReportState.SUBMITTED:
         raise ReportError(_("Chỉ tiếp nhận được báo cáo đã gửi và đang chờ xét."))
     report.state = ReportState.ACCEPTED
@@ -634,6 +672,7 @@ def reopen(report: Report, *, reason: str, by: Any) -> Report:
     """An accepted report opened again for changes (by the reviewer, with a reason); the
     acceptance snapshot stays, so the reviewer later sees what changed since."""
     report = _locked_report(report)
+    _check_reviewer(report, by)
     reason = _reason(reason, _("Hãy ghi lý do mở lại báo cáo."))
     if report.state != ReportState.ACCEPTED:
         raise ReportError(_("Chỉ mở lại được báo cáo đã tiếp nhận."))
@@ -649,6 +688,7 @@ def reopen(report: Report, *, reason: str, by: Any) -> Report:
 def reopen_period(report: Report, *, reason: str, days: int = 7, by: Any) -> Report:
     """A closed period reopened for one unit, for `days` days, with a logged reason."""
     report = _locked_report(report)
+    _check_reviewer(report, by)
     reason = _reason(reason, _("Hãy ghi lý do mở lại kỳ báo cáo."))
     if not 1 <= days <= 60:
         raise ReportError(_("Số ngày mở lại từ 1 đến 60."))
@@ -907,7 +947,7 @@ def compose_from_subordinates(unit: Unit, period: Period, *, by: Any, overwrite:
 @transaction.atomic
 def prepare_client_signing(report: Report, *, by: Any, now: datetime.datetime | None = None):
     """Number the report and keep the PDF the leader signs in their own tool (USB token); the
-    signed upload (documents.services.accept_client_signed) then submits the report."""
+    signed upload (`accept_client_signed`) then submits the report."""
     from documents import services as documents
     from documents.models import OutgoingDocument
     from reports.pdf import render_report_pdf
@@ -920,9 +960,24 @@ def prepare_client_signing(report: Report, *, by: Any, now: datetime.datetime | 
     _check_signable(report, now)
     document, _signer = _number(report, by=by, now=now)
     try:
-        documents.store_pdf(document, "unsigned_pdf", documents.prepare_client_pdf(render_report_pdf(report)))
+        return documents.await_client_signature(document, render_report_pdf(report))
     except documents.DocumentError as exc:
         raise ReportError(str(exc)) from exc
-    document.state = OutgoingDocument.State.AWAITING_SIGNATURE
-    document.save()
-    return document
+
+
+@transaction.atomic
+def accept_client_signed(report: Report, signed: bytes, *, by: Any) -> Report:
+    """The report's PDF signed in the leader's own tool: kept if it is the portal's PDF, intact,
+    trusted and unmodified; the report is then submitted (unless it already was)."""
+    from documents import services as documents
+
+    report = _locked_report(report)
+    if report.document_id is None:
+        raise ReportError(_("Báo cáo chưa được cấp số và chưa có bản PDF chờ ký."))
+    try:
+        documents.accept_client_signed(report.document, signed)
+    except documents.DocumentError as exc:
+        raise ReportError(str(exc)) from exc
+    if report.state not in (ReportState.SUBMITTED, ReportState.ACCEPTED):
+        report = submit(report, by=by)
+    return report

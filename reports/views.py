@@ -18,15 +18,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import reswap, retarget
 
 from cchc_portal.lib.xlsx import table_xlsx
+from documents.forms import SignedUploadForm
 from plans.models import PeriodType
 from reports import rollup, services
 from reports.models import Entry, EntryStatus, Evidence, Report, ReportState
 from reports.periods import DEFAULT_DEADLINE_DAY, Period, PeriodError, required_periods
-from units.access import unit_capability_required
+from units.access import REPORT_SIGNING, REPORT_WORK, REVIEW, unit_capability_required
 from units.models import Capability, Unit
-
-WORK = {Capability.ENTER_PROGRESS, Capability.COMPILE_REPORTS, Capability.APPROVE_SIGN}
-REVIEW = {Capability.REVIEW_REPORTS, Capability.ADMINISTER}
 
 
 def _report_prefix() -> str:
@@ -43,11 +41,53 @@ def _period(code: str) -> Period:
 
 
 def _report_or_error(request: HttpRequest, unit: Unit, period: Period) -> Report | None:
+    """The report, opened (created) if nobody has yet: for the actions (POST) only."""
     try:
         return services.open_report(unit, period)
     except services.ReportError as exc:
         messages.error(request, str(exc))
         return None
+
+
+def _found_or_error(request: HttpRequest, unit: Unit, period: Period) -> tuple[bool, Report | None]:
+    """For pages (GET): whether the unit reports this period, and its report if started."""
+    try:
+        return True, services.find_report(unit, period)[1]
+    except services.ReportError as exc:
+        messages.error(request, str(exc))
+        return False, None
+
+
+def _not_started(request: HttpRequest, unit: Unit, period: Period, page: str) -> HttpResponse:
+    """A period nobody has started: what it asks, and (for those who work on it) the button
+    that starts it. Showing it writes nothing."""
+    plan = services.plan_for(unit, period.year)
+    return render(
+        request,
+        "reports/not_started.html",
+        {
+            "unit": unit,
+            "period": period,
+            "page": page,
+            "window": services.window(plan, period),
+            "tasks": services.tasks_for(plan, request.user, unit, request.unit_caps),
+            "can_start": bool(REPORT_WORK & request.unit_caps),
+        },
+    )
+
+
+@require_POST
+@unit_capability_required()
+def start(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
+    """Start the unit's report for the period (its entries, prefilled for a cumulative period)
+    and go to the page asked for."""
+    period = _period(code)
+    if not REPORT_WORK & request.unit_caps:
+        raise PermissionDenied
+    if _report_or_error(request, unit, period) is None:
+        return redirect("reports:index")
+    page = "reports:entries" if request.POST.get("next") == "entries" else "reports:report"
+    return redirect(page, unit.pk, period.code)
 
 
 # --- the officer's home ------------------------------------------------------------------------------------
@@ -81,7 +121,7 @@ def index(request: HttpRequest) -> HttpResponse:
                 "periods": services.periods_for(plan) if plan else [],
                 "report": report,
                 "window": services.window(plan, period, report=report) if period else None,
-                "works": bool(WORK & caps),
+                "works": bool(REPORT_WORK & caps),
                 "reviews": bool(REVIEW & caps),
             }
         )
@@ -117,11 +157,13 @@ def _entry_context(entry: Entry, *, editable: bool, errors=None, conflict=None, 
 @unit_capability_required()
 def entries(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
     period = _period(code)
-    if not WORK & request.unit_caps and not REVIEW & request.unit_caps:
+    if not REPORT_WORK & request.unit_caps and not REVIEW & request.unit_caps:
         raise PermissionDenied
-    report = _report_or_error(request, unit, period)
-    if report is None:
+    reports_here, report = _found_or_error(request, unit, period)
+    if not reports_here:
         return redirect("reports:index")
+    if report is None:
+        return _not_started(request, unit, period, "entries")
     problem = services.editable_problem(report)
     editable = not problem and services.can_edit_entries(report, request.unit_caps)
     items = [
@@ -307,15 +349,15 @@ def report(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
     """The unit's report: entries, who has not entered, the narrative (prefilled), the workflow."""
     period = _period(code)
     caps = request.unit_caps
-    if not (WORK | REVIEW) & caps:
+    if not (REPORT_WORK | REVIEW) & caps:
         raise PermissionDenied
-    report_obj = _report_or_error(request, unit, period)
-    if report_obj is None:
-        return redirect("reports:index")
     compile_ = Capability.COMPILE_REPORTS in caps
     if request.method == "POST":
         if not compile_:
             raise PermissionDenied
+        report_obj = _report_or_error(request, unit, period)
+        if report_obj is None:
+            return redirect("reports:index")
         form = NarrativeForm(request.POST)
         if form.is_valid():
             try:
@@ -329,13 +371,13 @@ def report(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
             except services.ReportError as exc:
                 messages.error(request, str(exc))
         return redirect("reports:report", unit.pk, period.code)
+    reports_here, report_obj = _found_or_error(request, unit, period)
+    if not reports_here:
+        return redirect("reports:index")
+    if report_obj is None:
+        return _not_started(request, unit, period, "report")
     if compile_ and not report_obj.results and not services.editable_problem(report_obj):
         report_obj.results = services.compose_results(report_obj)
-    report_obj = (
-        Report.objects.select_related("document", "plan", "unit").get(pk=report_obj.pk)
-        if (report_obj.document_id)
-        else report_obj
-    )
     entries_qs = (
         report_obj.entries.select_related("task__group__lead_role", "updated_by")
         .prefetch_related("results__target", "evidence")
@@ -354,7 +396,7 @@ def report(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
             "window": services.window(report_obj.plan, period, report=report_obj),
             "can_compile": compile_,
             "can_sign": Capability.APPROVE_SIGN in caps,
-            "can_review": bool(REVIEW & caps) and not _is_own(request, unit),
+            "can_review": bool(REVIEW & caps) and not request.access.is_member_of(unit),
             "events": report_obj.events.select_related("by"),
             "changes": services.changes_since_acceptance(report_obj) if report_obj.accepted_snapshot else [],
             "form": NarrativeForm(initial={f: getattr(report_obj, f) for f in NarrativeForm.base_fields}),
@@ -369,11 +411,13 @@ def report_pdf(request: HttpRequest, unit: Unit, code: str) -> HttpResponseBase:
     from reports.pdf import render_report_pdf
 
     period = _period(code)
-    if not (WORK | REVIEW) & request.unit_caps:
+    if not (REPORT_WORK | REVIEW) & request.unit_caps:
         raise PermissionDenied
-    report_obj = _report_or_error(request, unit, period)
-    if report_obj is None:
+    reports_here, report_obj = _found_or_error(request, unit, period)
+    if not reports_here:
         return redirect("reports:index")
+    if report_obj is None:
+        return _not_started(request, unit, period, "report")
     response = HttpResponse(render_report_pdf(report_obj).pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="bao-cao-{unit.code}-{period.code}.pdf"'
     return response
@@ -384,11 +428,6 @@ def _int(value) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
-
-
-def _is_own(request: HttpRequest, unit: Unit) -> bool:
-    """Whether the user is a member of the unit itself: nobody reviews their own unit's report."""
-    return any(g.unit_id == unit.pk and not g.inherited for g in request.access.grants)
 
 
 @require_POST
@@ -412,9 +451,7 @@ def transition(request: HttpRequest, report_id: int) -> HttpResponse:
     }
     if action not in needs:
         raise Http404
-    if needs[action] not in caps or (
-        needs[action] == Capability.REVIEW_REPORTS and _is_own(request, report_obj.unit)
-    ):
+    if needs[action] not in caps:
         raise PermissionDenied
     try:
         if action == "submit":
@@ -462,6 +499,35 @@ def transition(request: HttpRequest, report_id: int) -> HttpResponse:
     if back.startswith("/") and not back.startswith("//"):
         return redirect(back)
     return redirect("reports:report", report_obj.unit_id, report_obj.period.code)
+
+
+@require_POST
+@login_required
+def upload_signed(request: HttpRequest, report_id: int) -> HttpResponse:
+    """The report's PDF signed in the leader's own tool (USB token): checked, kept, and the report sent."""
+    report_obj = get_object_or_404(
+        Report.objects.filter(request.access.scope_q("unit__path")).select_related("unit__kind", "plan"),
+        pk=report_id,
+    )
+    if not REPORT_SIGNING & request.access.capabilities_at(report_obj.unit):
+        raise PermissionDenied
+    back = redirect("reports:report", report_obj.unit_id, report_obj.period.code)
+    form = SignedUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, form.first_error())
+        return back
+    try:
+        report_obj = services.accept_client_signed(
+            report_obj, form.cleaned_data["file"].read(), by=request.user
+        )
+    except services.ReportError as exc:
+        messages.error(request, _("Chưa nhận bản đã ký: %(reason)s") % {"reason": exc})
+    else:
+        messages.success(
+            request,
+            _("Đã nhận bản đã ký số và gửi báo cáo %(ref)s.") % {"ref": report_obj.document.reference},
+        )
+    return back
 
 
 # --- review and roll-up at the superior unit ----------------------------------------------------------------------
@@ -534,16 +600,18 @@ def bulk_accept(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
         period_kind=period.kind,
         period_number=period.number,
     ).exclude(unit=unit)
-    accepted = 0
-    for report_obj in reports:
+    accepted, refused = 0, []
+    for report_obj in reports.select_related("unit"):
         if services.missing_entries(report_obj).exists():
             continue
         try:
             services.accept(report_obj, by=request.user)
             accepted += 1
-        except services.ReportError:
-            continue
+        except services.ReportError as exc:
+            refused.append(str(exc))
     messages.success(request, _("Đã tiếp nhận %(n)d báo cáo.") % {"n": accepted})
+    for reason in refused:
+        messages.error(request, reason)
     return redirect("reports:overview", unit.pk, period.code)
 
 

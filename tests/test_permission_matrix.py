@@ -67,7 +67,7 @@ def report_b(w):
         from reports.periods import Period
         from reports.tests.conftest import cascade
 
-        cascade(w.commune_b, w.province_plan, rules={"annual": 20})
+        cascade(w.commune_b, w.province_plan, rules={"annual": 20, "half_year": 20})
         report = reports.open_report(w.commune_b, Period(w.province_plan.year, "annual"))
         report.reopened_until = datetime.date(2100, 1, 1)
         report.save()
@@ -76,6 +76,8 @@ def report_b(w):
         evidence.file.save("anh.png", ContentFile(b"png"), save=True)
         w.report_b, w.entry_b, w.evidence_b = report, entry, evidence
         w.period_b = report.period.code
+        # A period of the same plan that nobody has started: its pages create nothing.
+        w.unstarted_b = Period(w.province_plan.year, "half_year", 1).code
     return w
 
 
@@ -188,6 +190,13 @@ MATRIX = [
     # A province plan is never editable from a commune, even by its leader.
     Row("plans:edit", editors_of({"reviewer"}, ALL_IN_DANANG, REDIRECT), lambda w: [w.province_plan.pk]),
     Row("plans:pdf", only(COMMUNE_A_VIEWERS), lambda w: [w.plan_a.pk]),
+    # The signed PDF from the official's own tool: the office managing plans or the leader.
+    Row(
+        "plans:upload_signed",
+        editors_of({"reviewer"}, ALL_IN_DANANG, REDIRECT),
+        lambda w: [w.province_plan.pk],
+        "post",
+    ),
     # Documents. A unit's register: its office and leaders, and the reviewers above.
     Row(
         "documents:register",
@@ -205,12 +214,6 @@ MATRIX = [
         "documents:unsigned",
         editors_of({"reviewer"}, PROVINCE_VIEWERS, REDIRECT),
         lambda w: [w.province_plan.document_id],
-    ),
-    Row(
-        "documents:upload_signed",
-        editors_of({"reviewer"}, PROVINCE_VIEWERS, REDIRECT),
-        lambda w: [w.province_plan.document_id],
-        "post",
     ),
     # Verification is public: anyone may check a document.
     Row("documents:verify", everyone(OK, anonymous=OK)),
@@ -230,6 +233,23 @@ MATRIX = [
     Row("reports:entries", only(COMMUNE_B_VIEWERS), lambda w: [w.commune_b.pk, report_b(w).period_b]),
     Row("reports:report", only(COMMUNE_B_VIEWERS), lambda w: [w.commune_b.pk, report_b(w).period_b]),
     Row("reports:pdf", only(COMMUNE_B_VIEWERS), lambda w: [w.commune_b.pk, report_b(w).period_b]),
+    Row("reports:entries", only(COMMUNE_B_VIEWERS), lambda w: [w.commune_b.pk, report_b(w).unstarted_b]),
+    Row("reports:report", only(COMMUNE_B_VIEWERS), lambda w: [w.commune_b.pk, report_b(w).unstarted_b]),
+    Row("reports:pdf", only(COMMUNE_B_VIEWERS), lambda w: [w.commune_b.pk, report_b(w).unstarted_b]),
+    # Starting a period's report is an act of those who work on it (never of a page view).
+    Row(
+        "reports:start",
+        editors_of({"officer_b"}, COMMUNE_B_VIEWERS, REDIRECT),
+        lambda w: [w.commune_b.pk, report_b(w).unstarted_b],
+        "post",
+        {"next": "entries"},
+    ),
+    Row(
+        "reports:upload_signed",
+        editors_of(set(), COMMUNE_B_VIEWERS, REDIRECT),
+        lambda w: [report_b(w).report_b.pk],
+        "post",
+    ),
     Row(
         "reports:entry_save",
         editors_of({"officer_b"}, COMMUNE_B_VIEWERS),
@@ -343,3 +363,52 @@ def test_the_matrix(as_persona, plans_world, row: Row, persona: str):
     assert response.status_code == row.expected[persona], f"{row.method.upper()} {url} as {persona}"
     if response.status_code == REDIRECT and persona == "anonymous" and row.name not in {"logout"}:
         assert "/dang-nhap/" in response["Location"] or "/quan-tri/login/" in response["Location"]
+
+
+# --- a page never writes -----------------------------------------------------------------------------
+
+GET_ROWS = [row for row in MATRIX if row.method == "get"]
+# Sessions change with any request that logs in or carries a message; they are not data.
+NOT_DATA = {"django_session"}
+
+
+def _row_counts() -> dict[str, int]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        counts = {}
+        for table in sorted(set(connection.introspection.table_names()) - NOT_DATA):
+            cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(table)}")
+            counts[table] = cursor.fetchone()[0]
+    return counts
+
+
+def test_no_page_writes_anything(as_persona, plans_world):
+    """Every GET of the matrix, as every persona: the number of rows of every table stays the
+    same (a report is created when someone starts it, never by opening its page)."""
+    w = report_b(plans_world)
+    urls = [reverse(row.name, args=row.args(w)) for row in GET_ROWS]
+    for persona in PERSONAS:
+        client = as_persona(persona)
+        before = _row_counts()
+        for url in urls:
+            client.get(url)
+        after = _row_counts()
+        changed = {t: (before[t], after[t]) for t in before if before[t] != after[t]}
+        assert not changed, f"GETs as {persona} changed row counts: {changed}"
+
+
+def test_starting_a_report_is_what_creates_it(as_persona, plans_world):
+    from reports.models import Report
+    from reports.periods import Period
+
+    w = report_b(plans_world)
+    period = Period.from_code(w.unstarted_b)
+    client = as_persona("officer_b")
+    page = client.get(reverse("reports:entries", args=[w.commune_b.pk, w.unstarted_b]))
+    assert "Bắt đầu nhập kết quả" in page.text
+    assert not Report.objects.filter(unit=w.commune_b, period_kind=period.kind, period_number=1).exists()
+    started = client.post(reverse("reports:start", args=[w.commune_b.pk, w.unstarted_b]), {"next": "entries"})
+    assert started["Location"] == reverse("reports:entries", args=[w.commune_b.pk, w.unstarted_b])
+    report = Report.objects.get(unit=w.commune_b, period_kind=period.kind, period_number=1)
+    assert report.entries.count() == report.plan.tasks.count() > 0

@@ -38,6 +38,48 @@ ADMIN_CAPABILITIES = frozenset({Capability.ADMINISTER, Capability.REVIEW_REPORTS
 SUBTREE_CAPABILITIES = frozenset({Capability.ADMINISTER, Capability.REVIEW_REPORTS})
 INHERITED_CAPABILITIES = frozenset({Capability.REVIEW_REPORTS})
 
+# --- who does what: every group of capabilities a view or service checks, named once ----------------
+
+# Working on a unit's own reports: entering progress, compiling and sending, signing.
+REPORT_WORK = frozenset({Capability.ENTER_PROGRESS, Capability.COMPILE_REPORTS, Capability.APPROVE_SIGN})
+# Reviewing the units below (administrators review too).
+REVIEW = frozenset({Capability.REVIEW_REPORTS, Capability.ADMINISTER})
+# Changing progress entries: the officers, and the office that compiles the report.
+ENTRY_EDITORS = frozenset({Capability.ENTER_PROGRESS, Capability.COMPILE_REPORTS})
+# Seeing every entry of a report, not only the tasks of one's own role.
+ALL_ENTRIES = frozenset(
+    {Capability.COMPILE_REPORTS, Capability.APPROVE_SIGN, Capability.REVIEW_REPORTS, Capability.ADMINISTER}
+)
+# Reading a unit's register of outgoing documents: its office and leaders, the reviewers above.
+REGISTER_READERS = frozenset(
+    {
+        Capability.MANAGE_PLANS,
+        Capability.COMPILE_REPORTS,
+        Capability.APPROVE_SIGN,
+        Capability.REVIEW_REPORTS,
+        Capability.ADMINISTER,
+    }
+)
+# Handling a document awaiting its signature (USB token): the office that prepares it, the
+# leader who signs — for a plan the office that manages plans, for a report the one that compiles.
+PLAN_SIGNING = frozenset({Capability.MANAGE_PLANS, Capability.APPROVE_SIGN})
+REPORT_SIGNING = frozenset({Capability.COMPILE_REPORTS, Capability.APPROVE_SIGN})
+DOCUMENT_SIGNING = PLAN_SIGNING | REPORT_SIGNING
+# Following how a plan is carried out by the units below.
+CASCADE_READERS = frozenset({Capability.REVIEW_REPORTS, Capability.MANAGE_PLANS})
+# Keeping a unit's public TTHC listing: whoever runs its plans or reports, or administers it.
+LISTING_EDITORS = frozenset({Capability.MANAGE_PLANS, Capability.COMPILE_REPORTS, Capability.ADMINISTER})
+# Seeing a unit's members: the reviewers and administrators above (members see each other).
+MEMBER_READERS = REVIEW
+
+
+def is_member_of(user: Any, unit: Unit) -> bool:
+    """Whether the user holds an active membership of the unit itself (not above it, not by
+    succession). Nobody reviews their own unit's report: the report services refuse it."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return Membership.objects.active().filter(user=user, unit=unit).exists()
+
 
 @dataclass(frozen=True)
 class Grant:
@@ -151,6 +193,10 @@ class Access:
 
     def can(self, capability: str, unit: Unit) -> bool:
         return capability in self.capabilities_at(unit)
+
+    def is_member_of(self, unit: Unit) -> bool:
+        """`is_member_of` from the grants already loaded (no query)."""
+        return any(g.unit_id == unit.pk and not g.inherited for g in self.grants)
 
     @cached_property
     def capabilities_anywhere(self) -> frozenset[str]:

@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from cchc_portal.audit import history_entries
-from units.access import Access, unit_capability_required
-from units.models import Capability, Membership, Unit, UnitSuccession
+from units.access import MEMBER_READERS, Access, unit_capability_required
+from units.models import Membership, Unit, UnitSuccession
 
 RESULTS_PER_PAGE = 50
 CHILDREN_PER_PAGE = 100
@@ -107,10 +107,7 @@ def unit_detail(request: HttpRequest, unit: Unit) -> HttpResponse:
         "successors": [(s.successor, s) for s in successions if s.predecessor_id == unit.pk],
         "predecessors": [(s.predecessor, s) for s in successions if s.successor_id == unit.pk],
         "members": members,
-        "can_see_members": bool(
-            {Capability.REVIEW_REPORTS, Capability.ADMINISTER} & request.unit_caps
-            or any(g.unit_id == unit.pk for g in request.access.grants)
-        ),
+        "can_see_members": bool(MEMBER_READERS & request.unit_caps or request.access.is_member_of(unit)),
     }
     template = "units/unit_detail.html#children" if request.htmx else "units/unit_detail.html"
     return render(request, template, context)

@@ -132,7 +132,7 @@ def test_the_leader_signs_with_a_usb_token(reporting, give_credentials, demo_pki
         token.key_der, token.certificate, [demo_pki.ca.certificate], "x", None, Box(0, 0, 0, 1, 1), name
     )
     signed = sign_pdf(original, [spec], signing_time=datetime.datetime.now(datetime.UTC))
-    upload = reverse("documents:upload_signed", args=[document.pk])
+    upload = reverse("reports:upload_signed", args=[report.pk])
     tampered = bytearray(signed)
     tampered[signed.index(b"stream") + 40] ^= 1
     refused = client.post(upload, {"file": SimpleUploadedFile("a.pdf", bytes(tampered))}, follow=True)

@@ -241,6 +241,57 @@ def test_the_home_page_points_to_the_period(reporting, as_persona):
     w = reporting
     period = services.current_period(w.plan_a)
     officer = as_persona("officer_a").get(reverse("home")).text
+    # Nobody has started the report: the button starts it (a POST), then the link leads to it.
+    assert reverse("reports:start", args=[w.commune_a.pk, period.code]) in officer
+    services.open_report(w.commune_a, period)
+    officer = as_persona("officer_a").get(reverse("home")).text
     assert reverse("reports:entries", args=[w.commune_a.pk, period.code]) in officer
     reviewer = as_persona("reviewer").get(reverse("home")).text
     assert f"{period.label}: 0/2 đơn vị đã gửi báo cáo" in reviewer
+
+
+# --- nobody reviews their own unit --------------------------------------------------------------
+
+
+@pytest.fixture
+def own_report_submitted(annual_a):
+    """Commune A's report submitted; the province reviewer also works in commune A."""
+    from conftest import grant
+
+    w = annual_a
+    for entry in w.report_a.entries.all():
+        services.save_entry(
+            entry,
+            services.EntryInput("done_on_time", 100, "Xong", {t.pk: None for t in entry.task.targets.all()}),
+            expected_version=None,
+            by=w.officer_a,
+        )
+    services.submit(w.report_a, by=w.officer_a)
+    grant(w.reviewer, w.commune_a, "phong-van-hoa-xa-hoi")
+    return w
+
+
+def test_a_reviewer_cannot_accept_the_report_of_a_unit_they_work_in(own_report_submitted, as_persona):
+    w = own_report_submitted
+    client = as_persona("reviewer")
+    response = client.post(
+        reverse("reports:transition", args=[w.report_a.pk]), {"action": "accept"}, follow=True
+    )
+    assert "không xét duyệt báo cáo của chính đơn vị mình" in response.text
+    assert Report.objects.get(pk=w.report_a.pk).state == ReportState.SUBMITTED
+
+
+def test_bulk_accept_cannot_bypass_the_own_unit_rule(own_report_submitted, as_persona):
+    w = own_report_submitted
+    client = as_persona("reviewer")
+    response = client.post(
+        reverse("reports:bulk_accept", args=[w.danang.pk, w.annual.code]),
+        {"report": [w.report_a.pk]},
+        follow=True,
+    )
+    assert "Đã tiếp nhận 0 báo cáo" in response.text
+    assert "không xét duyệt báo cáo của chính đơn vị mình" in response.text
+    assert Report.objects.get(pk=w.report_a.pk).state == ReportState.SUBMITTED
+    # The services refuse it whatever page asks: return and reopen too.
+    with pytest.raises(services.ReportError, match="chính đơn vị mình"):
+        services.return_report(w.report_a, reason="Sửa lại", by=w.reviewer)

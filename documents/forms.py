@@ -1,0 +1,25 @@
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+
+class SignedUploadForm(forms.Form):
+    """A PDF signed in the official's own tool (USB token), for the page of what it belongs to."""
+
+    file = forms.FileField(label=gettext_lazy("Tệp PDF đã ký số"))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.SIGNED_PDF_MAX_BYTES:
+            raise forms.ValidationError(
+                _("Tệp quá lớn (%(size)s MB); giới hạn là %(limit)s MB.")
+                % {
+                    "size": round(upload.size / 1048576, 1),
+                    "limit": round(settings.SIGNED_PDF_MAX_BYTES / 1048576, 1),
+                }
+            )
+        return upload
+
+    def first_error(self) -> str:
+        return next(iter(self.errors.get("file", [])), _("Hãy chọn tệp PDF đã ký số."))
