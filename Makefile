@@ -21,6 +21,7 @@ lint:
 	@scripts/setup test
 	@.venv/bin/ruff check .
 	@.venv/bin/ruff format --check .
+	@.venv/bin/lint-imports
 
 fmt:
 	@.venv/bin/ruff format .

@@ -8,7 +8,7 @@ HTML, with no database work, no signature areas and no signing.
   signature areas);
 * sign: two PAdES signatures, the leader's then the seal, both with images (`sign_pdf`);
 * render + sign: the two together, as issuing does;
-* issue end to end: `documents.services.issue_plan_signed` (number from the register, keys
+* issue end to end: `plans.services.issue_signed` (number from the register, keys
   decrypted, render, sign, both PDFs stored), each run rolled back;
 * verify: `verify_pdf` of the signed file, what the public verification page does.
 
@@ -119,7 +119,7 @@ def main() -> None:
         def issue():
             try:
                 with transaction.atomic():
-                    issued = services.issue_plan_signed(plan, by=leader)
+                    issued = plans.issue_signed(plan, by=leader)
                     assert issued.document.signed_sha256
                     raise Rollback
             except Rollback:
@@ -133,7 +133,7 @@ def main() -> None:
                 rendered.pdf, signers(rendered.boxes), signing_time=signing_time
             ),
             "render + sign": render_and_sign,
-            "issue_plan_signed end to end": issue,
+            "plans.issue_signed end to end": issue,
             "verify_pdf of the signed file": lambda: verify_pdf(signed, roots),
         }
         for fn in cases.values():  # warm up: fonts, templates, imports

@@ -24,7 +24,7 @@ exactly the rows it would get in the full run):
 
 Rows are written in bulk (bulk_create; PostgreSQL COPY for the largest table), not through the
 services that check each step: the periods are closed, so the services would refuse them — the
-same reason as reports/demo.py. Audit history is not written for the bulk rows.
+same reason as demo/reports.py. Audit history is not written for the bulk rows.
 """
 
 from __future__ import annotations

@@ -162,7 +162,9 @@ def issue_demo_certificate(
         .public_key(key.public_key())
         # 16 random bytes, top bit cleared so the DER integer stays positive
         .serial_number(int.from_bytes(secrets.token_bytes(16), "big") >> 1 or 1)
-        .not_valid_before(now - datetime.timedelta(minutes=5))
+        # A day's margin, as the CA's own: a signing time taken before the certificate was made
+        # (a test module's clock read at import, a token's clock a little behind) is inside it.
+        .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
