@@ -42,6 +42,8 @@ HX_CSRF = re.compile(r"&quot;X-CSRFToken&quot;: &quot;([^&]+)&quot;|\"X-CSRFToke
 ENTRY_BLOCK = re.compile(r'<article class="card entry" id="entry-(\d+)"(.*?)</article>', re.S)
 LOCK = re.compile(r'name="lock_version" id="lock-(\d+)" value="(\d+)"')
 TARGET = re.compile(r'name="(target_\d+)" value="([^"]*)"')
+# A period nobody has started: its page offers the button that starts it (a page never writes).
+START_FORM = re.compile(r'<form method="post" action="(/bao-cao/\d+/[^/"]+/bat-dau/)"')
 EVIDENCE_ITEM = re.compile(r'href="/bao-cao/tai-lieu/\d+/"|rel="noopener noreferrer"')
 REVIEW_ROW = re.compile(
     r'<input type="checkbox" name="report" value="(\d+)".*?href="/bao-cao/(\d+)/[^/"]+/"', re.S
@@ -168,8 +170,22 @@ class Officer(PortalUser):
         super().on_start()
         self.open_entries()
 
+    def start_report(self) -> None:
+        """What the officer does on a period nobody has started: press "Bắt đầu nhập kết quả"."""
+        page = self.client.get(self.entries_url, name="/bao-cao/[unit]/[period]/nhap/")
+        start, token = START_FORM.search(page.text), CSRF_INPUT.search(page.text)
+        if page.status_code == 200 and start and token:
+            self.client.post(
+                start.group(1),
+                {"csrfmiddlewaretoken": token.group(1), "next": "entries"},
+                headers={"Referer": f"{self.host}{self.entries_url}"},
+                name="/bao-cao/[unit]/[period]/bat-dau/",
+            )
+
     def open_entries(self) -> None:
         """The entry page; every version on it must be the last one this officer saved."""
+        if not self.entries:
+            self.start_report()
         with self.client.get(
             self.entries_url, name="/bao-cao/[unit]/[period]/nhap/", catch_response=True
         ) as response:

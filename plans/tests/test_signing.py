@@ -7,12 +7,12 @@ import datetime
 import io
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from documents import services as documents
 from documents.models import OutgoingDocument
 from documents.signing import SignerSpec, sign_pdf
+from documents.tests.test_views import _flip, _upload
 from plans import services as plans
 from plans.models import Plan, Status
 
@@ -29,16 +29,6 @@ def signed_plan(plans_world, give_credentials):
     w.document = plan.document
     w.signed_pdf = w.document.signed_pdf.open("rb").read()
     return w
-
-
-def _upload(content: bytes, name: str = "van-ban.pdf") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, content, content_type="application/pdf")
-
-
-def _flip(pdf: bytes) -> bytes:
-    tampered = bytearray(pdf)
-    tampered[pdf.index(b"stream") + 40] ^= 0x01
-    return bytes(tampered)
 
 
 # --- issuing ----------------------------------------------------------------------------------------
