@@ -77,10 +77,11 @@ def register_export(request: HttpRequest, unit: Unit) -> HttpResponse:
     rows = [
         [
             d.reference,
-            d.issued_on.strftime("%d/%m/%Y"),
+            d.issued_on,
             d.get_document_type_display(),
             d.subject,
             d.signer_name,
+            d.signed_at,
             d.get_state_display(),
             d.supersedes.reference if d.supersedes_id else "",
             d.signed_sha256,
@@ -88,6 +89,7 @@ def register_export(request: HttpRequest, unit: Unit) -> HttpResponse:
         for d in _register_rows(unit, year)
     ]
     content = table_xlsx(
+        sheet=f"Sổ văn bản đi {year}",
         title=f"SỔ ĐĂNG KÝ VĂN BẢN ĐI NĂM {year} — {unit.full_name.upper()}",
         header=[
             "Số, ký hiệu",
@@ -95,12 +97,13 @@ def register_export(request: HttpRequest, unit: Unit) -> HttpResponse:
             "Loại",
             "Trích yếu",
             "Người ký",
+            "Ký lúc",
             "Tình trạng",
             "Thay thế",
             "SHA-256",
         ],
         rows=rows,
-        widths=[16, 14, 12, 60, 24, 16, 16, 66],
+        widths=[16, 14, 12, 60, 24, 17, 16, 16, 66],
     )
     response = HttpResponse(
         content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

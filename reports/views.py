@@ -576,11 +576,7 @@ def rollup_export(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
         [
             row.unit.full_name,
             row.state_label,
-            (
-                row.report.submitted_at.strftime("%d/%m/%Y %H:%M")
-                if row.report and row.report.submitted_at
-                else ""
-            ),
+            row.report.submitted_at if row.report and row.report.submitted_at else "",
             ("Trễ hạn" if row.report and row.report.is_late else ("Đúng hạn" if row.has_submitted else "")),
             f"{row.entered}/{row.total}",
             round(row.progress, 1),
@@ -593,7 +589,7 @@ def rollup_export(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
         for label, count in roll.status_rows:
             rows.append(["", label, count])
         for t in roll.targets:
-            value = "" if t["value"] is None else float(t["value"])
+            value = "" if t["value"] is None else t["value"]
             rows.append(
                 [
                     "",
@@ -604,6 +600,7 @@ def rollup_export(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
                 ]
             )
     content = table_xlsx(
+        sheet="Tổng hợp báo cáo",
         title=f"TỔNG HỢP BÁO CÁO {period.label.upper()} — {unit.full_name.upper()}",
         header=["Đơn vị / nhiệm vụ", "Tình trạng", "Gửi lúc", "Thời hạn", "Đã nhập", "Tiến độ bình quân (%)"],
         rows=rows,
