@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from cchc_portal.lib.formatting import megabytes
 from cchc_portal.lib.xlsx import table_xlsx
 from documents import services
 from documents.models import OutgoingDocument
@@ -162,8 +163,8 @@ class SignedUploadForm(forms.Form):
             raise forms.ValidationError(
                 _("Tệp quá lớn (%(size)s MB); giới hạn là %(limit)s MB.")
                 % {
-                    "size": round(upload.size / 1048576, 1),
-                    "limit": round(settings.SIGNED_PDF_MAX_BYTES / 1048576, 1),
+                    "size": megabytes(upload.size),
+                    "limit": megabytes(settings.SIGNED_PDF_MAX_BYTES),
                 }
             )
         return upload
@@ -250,7 +251,7 @@ def verify(request: HttpRequest) -> HttpResponse:
                 form.add_error(
                     "file",
                     _("Tệp quá lớn để xác minh (giới hạn %(limit)s MB).")
-                    % {"limit": round(settings.SIGNED_PDF_MAX_BYTES / 1048576, 1)},
+                    % {"limit": megabytes(settings.SIGNED_PDF_MAX_BYTES)},
                 )
                 status = 422
             else:

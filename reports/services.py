@@ -20,7 +20,7 @@ from django.db.models import Avg, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cchc_portal.lib.formatting import number, parse_number, percent, short_date, time_of_day
+from cchc_portal.lib.formatting import megabytes, number, parse_number, percent, short_date, time_of_day
 from plans.models import Aggregation, Plan, Status, Target
 from reports.models import (
     DONE,
@@ -420,8 +420,8 @@ def _check_upload(name: str, content: bytes) -> str:
     limit = settings.EVIDENCE_MAX_BYTES
     if len(content) > limit:
         raise ReportError(
-            _("Tệp “%(name)s” quá lớn (%(size).1f MB); giới hạn là %(limit).0f MB.")
-            % {"name": name, "size": len(content) / 1048576, "limit": limit / 1048576}
+            _("Tệp “%(name)s” quá lớn (%(size)s MB); giới hạn là %(limit)s MB.")
+            % {"name": name, "size": megabytes(len(content)), "limit": megabytes(limit)}
         )
     if not content:
         raise ReportError(_("Tệp “%(name)s” trống.") % {"name": name})

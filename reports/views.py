@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
+from cchc_portal.lib.formatting import megabytes
 from cchc_portal.lib.xlsx import table_xlsx
 from plans.models import PeriodType
 from reports import rollup, services
@@ -223,8 +224,8 @@ def evidence_add(request: HttpRequest, entry_id: int) -> HttpResponse:
         if upload is not None:
             if upload.size > settings.EVIDENCE_MAX_BYTES:  # refused before reading it into memory
                 raise services.ReportError(
-                    _("Tệp “%(name)s” quá lớn; giới hạn là %(limit).0f MB.")
-                    % {"name": upload.name, "limit": settings.EVIDENCE_MAX_BYTES / 1048576}
+                    _("Tệp “%(name)s” quá lớn; giới hạn là %(limit)s MB.")
+                    % {"name": upload.name, "limit": megabytes(settings.EVIDENCE_MAX_BYTES)}
                 )
             services.add_evidence(entry, name=upload.name, content=upload.read(), by=request.user)
         elif url:

@@ -76,6 +76,14 @@ def percent(value: Number | None, decimal_pos: int | None = 0) -> str:
     return f"{number(value, decimal_pos)}%"
 
 
+MEGABYTE = 1024 * 1024
+
+
+def megabytes(size: int) -> str:
+    """A file size in MB, to a tenth, for "Tệp quá lớn (12,5 MB)": 13107200 → "12,5", 10485760 → "10"."""
+    return number(round(Decimal(size) / MEGABYTE, 1))
+
+
 def _local(value: datetime.date | datetime.datetime) -> datetime.date | datetime.datetime:
     if isinstance(value, datetime.datetime) and timezone.is_aware(value):
         return timezone.localtime(value)
