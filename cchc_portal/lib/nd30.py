@@ -143,11 +143,6 @@ class Header:
     quoc_hieu: ClassVar[str] = QUOC_HIEU
     tieu_ngu: ClassVar[str] = TIEU_NGU
 
-    def lines(self) -> list[str]:
-        """The header as text, in reading order (for tests and plain-text versions)."""
-        out = [self.parent_authority, *self.authority_lines, self.quoc_hieu, self.tieu_ngu]
-        return [line for line in (*out, self.number, self.place_date) if line]
-
 
 def header(*, parent_authority: str, authority: str, number: str, place_date: str) -> Header:
     return Header(parent_authority, tuple(organ_lines(authority)), number, place_date)

@@ -1,5 +1,5 @@
-"""Template filters for quantities in Vietnamese: {% load formatting %}, then
-`{{ target.value|number }}` → "3.000", "12,5"; `{{ share|percent:1 }}` → "46,7%";
+"""Template filters for quantities in Vietnamese, built into every template (settings.TEMPLATES
+"builtins"): `{{ target.value|number }}` → "3.000", "12,5"; `{{ share|percent:1 }}` → "46,7%";
 `{{ value|number_input }}` → "3000", "12,5" for an input's value (no grouping: the form reads
 "," as the decimal mark). The rules are cchc_portal.lib.formatting's; dates use Django's
 `|date:"SHORT_DATE_FORMAT"` / `"SHORT_DATETIME_FORMAT"`."""
