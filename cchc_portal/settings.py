@@ -106,7 +106,12 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
-            "builtins": ["django.templatetags.i18n", "django.templatetags.static"],
+            # formatting: the |number and |percent filters (Vietnamese "3.000", "12,5%").
+            "builtins": [
+                "django.templatetags.i18n",
+                "django.templatetags.static",
+                "cchc_portal.templatetags.formatting",
+            ],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",

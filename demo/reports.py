@@ -33,6 +33,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from cchc_portal.lib.formatting import number, short_date
 from plans.models import Aggregation, Frequency, Plan, Status, Target, Task
 from reports import services
 from reports.models import Entry, EntryStatus, Evidence, Report, ReportEvent, ReportState, TargetResult
@@ -240,10 +241,7 @@ def topic_for(task: Task) -> Topic:
 
 def number_text(value: Decimal | int) -> str:
     """1500 → "1.500" (Vietnamese thousands), 98.5 → "98,5"."""
-    value = Decimal(value)
-    if value == value.to_integral_value():
-        return f"{int(value):,}".replace(",", ".")
-    return f"{value.normalize():f}".replace(".", ",")
+    return number(value)
 
 
 def _slug(text: str) -> str:
@@ -365,7 +363,7 @@ def _value(
     narrative = text.format(
         n=number_text(next(iter(achieved.values()), Decimal(0))),
         kind=(unit.kind.label or unit.kind.name).lower(),
-        deadline=deadline.strftime("%d/%m/%Y"),
+        deadline=short_date(deadline),
         month=f"{done_on.month:02d}/{done_on.year}",
         progress=progress,
         posts=rng.randint(4, 9) * months,

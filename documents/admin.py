@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cchc_portal.lib.formatting import short_date
 from documents import services
 from documents.models import OutgoingDocument, SigningCredential, TrustedRoot
 from units.models import Membership, Unit, User
@@ -163,7 +164,7 @@ class SigningCredentialAdmin(admin.ModelAdmin):
                 messages.success(
                     request,
                     _("Đã nạp chứng thư của %(name)s (hiệu lực đến %(to)s). Khóa bí mật được mã hóa khi lưu.")
-                    % {"name": credential.subject_name, "to": f"{credential.valid_to:%d/%m/%Y}"},
+                    % {"name": credential.subject_name, "to": short_date(credential.valid_to)},
                 )
                 return HttpResponseRedirect(reverse("admin:documents_signingcredential_changelist"))
         context = {

@@ -3,6 +3,8 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cchc_portal.lib.formatting import megabytes
+
 
 class SignedUploadForm(forms.Form):
     """A PDF signed in the official's own tool (USB token), for the page of what it belongs to."""
@@ -14,10 +16,7 @@ class SignedUploadForm(forms.Form):
         if upload.size > settings.SIGNED_PDF_MAX_BYTES:
             raise forms.ValidationError(
                 _("Tệp quá lớn (%(size)s MB); giới hạn là %(limit)s MB.")
-                % {
-                    "size": round(upload.size / 1048576, 1),
-                    "limit": round(settings.SIGNED_PDF_MAX_BYTES / 1048576, 1),
-                }
+                % {"size": megabytes(upload.size), "limit": megabytes(settings.SIGNED_PDF_MAX_BYTES)}
             )
         return upload
 

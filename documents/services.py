@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cchc_portal.lib import nd30
 from documents.models import (
     DocumentType,
     OutgoingDocument,
@@ -38,8 +39,7 @@ class DocumentError(Exception):
 
 def document_symbol(document_type: str, unit: Unit) -> str:
     """Type + issuing body, e.g. "KH-UBND" (NĐ 30: ký hiệu = loại văn bản - cơ quan ban hành)."""
-    body = unit.body_symbol or unit.kind.default_symbol or "UBND"
-    return f"{document_type}-{body}"
+    return nd30.symbol(document_type, nd30.body_symbol(unit))
 
 
 @transaction.atomic

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from cchc_portal.lib.formatting import megabytes
 from cchc_portal.lib.xlsx import table_xlsx
 from documents import services, sources
 from documents.models import OutgoingDocument
@@ -68,10 +69,11 @@ def register_export(request: HttpRequest, unit: Unit) -> HttpResponse:
     rows = [
         [
             d.reference,
-            d.issued_on.strftime("%d/%m/%Y"),
+            d.issued_on,
             d.get_document_type_display(),
             d.subject,
             d.signer_name,
+            d.signed_at,
             d.get_state_display(),
             d.supersedes.reference if d.supersedes_id else "",
             d.signed_sha256,
@@ -79,6 +81,7 @@ def register_export(request: HttpRequest, unit: Unit) -> HttpResponse:
         for d in _register_rows(unit, year)
     ]
     content = table_xlsx(
+        sheet=f"Sổ văn bản đi {year}",
         title=f"SỔ ĐĂNG KÝ VĂN BẢN ĐI NĂM {year} — {unit.full_name.upper()}",
         header=[
             "Số, ký hiệu",
@@ -86,12 +89,13 @@ def register_export(request: HttpRequest, unit: Unit) -> HttpResponse:
             "Loại",
             "Trích yếu",
             "Người ký",
+            "Ký lúc",
             "Tình trạng",
             "Thay thế",
             "SHA-256",
         ],
         rows=rows,
-        widths=[16, 14, 12, 60, 24, 16, 16, 66],
+        widths=[16, 14, 12, 60, 24, 17, 16, 16, 66],
     )
     response = HttpResponse(
         content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -190,7 +194,7 @@ def verify(request: HttpRequest) -> HttpResponse:
                 form.add_error(
                     "file",
                     _("Tệp quá lớn để xác minh (giới hạn %(limit)s MB).")
-                    % {"limit": round(settings.SIGNED_PDF_MAX_BYTES / 1048576, 1)},
+                    % {"limit": megabytes(settings.SIGNED_PDF_MAX_BYTES)},
                 )
                 status = 422
             else:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Prefetch
 
+from cchc_portal.lib import nd30
 from cchc_portal.lib.nd30 import letter, number_line, place_date_line, roman
 from documents.models import DocumentType
 from documents.services import document_symbol
@@ -52,6 +53,15 @@ class PlanDocument:
     signer_lines: list[str]
     signer_name: str
     recipients: list[str]
+
+    @property
+    def header(self) -> nd30.Header:
+        return nd30.header(
+            parent_authority=self.parent_authority,
+            authority=self.authority,
+            number=self.number,
+            place_date=self.place_date,
+        )
 
     def text(self) -> str:
         """The document as plain text, in reading order (used by tests and search)."""

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from cchc_portal.lib.formatting import number
 from units.models import Level, Role, Unit
 
 if TYPE_CHECKING:
@@ -422,10 +423,7 @@ class Target(models.Model):
     @property
     def value_display(self) -> str:
         """Vietnamese style: "3.000", "12,5"."""
-        whole, _sep, fraction = f"{self.value:f}".partition(".")
-        fraction = fraction.rstrip("0")
-        grouped = f"{int(whole):,}".replace(",", ".") if whole.lstrip("-").isdigit() else whole
-        return f"{grouped},{fraction}" if fraction else grouped
+        return number(self.value)
 
 
 class ReportingRule(models.Model):

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.template.loader import render_to_string
-from django.utils.formats import date_format
 
-from cchc_portal.lib.documents import RenderedPdf, organ_lines, render_pdf
+from cchc_portal.lib.documents import RenderedPdf, render_pdf
+from cchc_portal.lib.formatting import short_date
 from plans.document import Line, PlanDocument, build, load_plan
 from plans.models import Frequency, Plan, Section, Task, TaskGroup
 
@@ -101,7 +101,7 @@ def _partners(task: Task) -> str:
 def _timing(task: Task) -> str:
     timing = task.timing_note or ("" if task.frequency == Frequency.ONCE else task.get_frequency_display())
     if task.deadline is not None:
-        deadline = f"hạn {date_format(task.deadline, 'd/m/Y')}"
+        deadline = f"hạn {short_date(task.deadline)}"
         timing = f"{timing}; {deadline}" if timing else deadline.capitalize()
     return timing
 
@@ -158,7 +158,7 @@ def plan_html(plan: Plan) -> str:
         "plans/plan_pdf.html",
         {
             "doc": doc,
-            "authority_lines": organ_lines(doc.authority),
+            "header": doc.header,
             "meta": metadata(doc),
             "lines": body_lines(doc, with_appendix=bool(rows)),
             "rows": rows,

@@ -18,6 +18,7 @@ from django.db.models import Count, Max, Model, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cchc_portal.lib import nd30
 from documents import services as documents
 from documents.models import DocumentType, OutgoingDocument
 from documents.services import register_outgoing
@@ -79,26 +80,18 @@ def authority_name(unit: Unit) -> str:
     """How a unit is cited in running text: "UBND phường Tân Thạnh", "Sở Nội vụ"."""
     if unit.kind.level == Level.AGENCY:
         return unit.full_name
-    body = unit.body_symbol or unit.kind.default_symbol or "UBND"
-    return f"{body} {unit.full_name[:1].lower()}{unit.full_name[1:]}"
-
-
-def citation_date(day: datetime.date) -> str:
-    """Dates cited in running text: "24/3/2022" (no zero padding)."""
-    return f"{day.day}/{day.month}/{day.year}"
+    return f"{nd30.body_symbol(unit)} {nd30.lower_first(unit.full_name)}"
 
 
 def basis_sentence(plan: Plan) -> str:
     """ "Thực hiện Kế hoạch số 71/KH-UBND ngày 24/3/2022 của UBND thành phố Tam Kỳ về …; UBND
     phường Tân Thạnh ban hành kế hoạch … như sau:" — generated from the linked superior plan."""
     own = authority_name(plan.unit)
-    subject = plan.summary[:1].lower() + plan.summary[1:]
+    subject = nd30.lower_first(plan.summary)
     parent = plan.parent_plan
     if parent is not None and parent.document_id:
-        parent_subject = parent.summary[:1].lower() + parent.summary[1:]
-        cited = (
-            f"Thực hiện Kế hoạch số {parent.reference} ngày {citation_date(parent.issued_on)} "
-            f"của {authority_name(parent.unit)} về {parent_subject}"
+        cited = "Thực hiện " + nd30.cited_plan(
+            parent.reference, parent.issued_on, authority_name(parent.unit), parent.summary
         )
     elif plan.parent_reference:
         cited = f"Thực hiện {plan.parent_reference}"
@@ -112,8 +105,8 @@ def closing_sentence(plan: Plan) -> str:
     if plan.closing_text.strip():
         return plan.closing_text
     return (
-        f"Trên đây là kế hoạch {plan.summary[:1].lower()}{plan.summary[1:]} của {authority_name(plan.unit)}, "
-        "yêu cầu các bộ phận, đơn vị liên quan nghiêm túc triển khai thực hiện./."
+        f"Trên đây là kế hoạch {nd30.lower_first(plan.summary)} của {authority_name(plan.unit)}, "
+        f"yêu cầu các bộ phận, đơn vị liên quan nghiêm túc triển khai thực hiện{nd30.END_MARK}"
     )
 
 

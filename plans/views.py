@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from cchc_portal.audit import history_entries
 from cchc_portal.lib import uploads
+from cchc_portal.lib.formatting import megabytes
 from documents import services as document_services
 from documents.forms import SignedUploadForm
 from documents.models import OutgoingDocument
@@ -792,8 +793,8 @@ def task_import(request: HttpRequest, plan: Plan) -> HttpResponse:
             context["error"] = _("Hãy chọn tệp Excel (.xlsx) hoặc CSV.")
         elif upload.size > settings.TASK_IMPORT_MAX_BYTES:
             context["error"] = _("Tệp quá lớn (%(size)s MB); giới hạn là %(limit)s MB.") % {
-                "size": round(upload.size / 1048576, 1),
-                "limit": round(settings.TASK_IMPORT_MAX_BYTES / 1048576, 1),
+                "size": megabytes(upload.size),
+                "limit": megabytes(settings.TASK_IMPORT_MAX_BYTES),
             }
         else:
             content = upload.read()

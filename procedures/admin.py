@@ -15,6 +15,7 @@ from import_export import fields, resources
 from import_export.admin import ExportMixin
 
 from cchc_portal.lib import uploads
+from cchc_portal.lib.formatting import megabytes
 from procedures import services
 from procedures.models import ImportBatch, Procedure, ProcedureChange
 from procedures.reading import ReadError, read_procedures
@@ -129,8 +130,8 @@ class ProcedureAdmin(ExportMixin, admin.ModelAdmin):
                     "file",
                     _("Tệp quá lớn (%(size)s MB); giới hạn là %(limit)s MB.")
                     % {
-                        "size": round(upload.size / 1048576, 1),
-                        "limit": round(settings.PROCEDURE_IMPORT_MAX_BYTES / 1048576, 1),
+                        "size": megabytes(upload.size),
+                        "limit": megabytes(settings.PROCEDURE_IMPORT_MAX_BYTES),
                     },
                 )
             else:

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cchc_portal.lib import formatting
 from cchc_portal.lib.vietnamese import fold
 from procedures.models import ACTIVE_STATUSES, Level, Procedure, UnitProcedure
 from procedures.search import level_q
@@ -169,12 +170,11 @@ def percent(listed: int, handled: int) -> float:
 
 
 def share_label(listed: int, handled: int) -> str:
-    """ "Đã niêm yết 120/257 thủ tục (46,7%)" """
-    value = f"{percent(listed, handled):.1f}".replace(".", ",")
-    return _("Đã niêm yết %(listed)d/%(handled)d thủ tục (%(percent)s%%)") % {
-        "listed": listed,
-        "handled": handled,
-        "percent": value,
+    """ "Đã niêm yết 120/257 thủ tục (46,7%)", "Đã niêm yết 1.200/2.570 thủ tục (46,7%)" """
+    return _("Đã niêm yết %(listed)s/%(handled)s thủ tục (%(percent)s)") % {
+        "listed": formatting.number(listed),
+        "handled": formatting.number(handled),
+        "percent": formatting.percent(percent(listed, handled), 1),
     }
 
 

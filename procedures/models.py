@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from cchc_portal.lib.formatting import short_datetime
 from units.models import Unit
 
 
@@ -60,7 +61,7 @@ class ImportBatch(models.Model):
         ordering = ["-imported_at", "-pk"]
 
     def __str__(self) -> str:
-        return f"{self.source_name} ({self.imported_at:%d/%m/%Y %H:%M})"
+        return f"{self.source_name} ({short_datetime(self.imported_at)})"
 
 
 class Procedure(models.Model):

@@ -23,8 +23,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cchc_portal.lib.documents import organ_lines, render_pdf
-from cchc_portal.lib.nd30 import date_words, place_date_line, roman
+from cchc_portal.lib import nd30
+from cchc_portal.lib.documents import render_pdf
+from cchc_portal.lib.formatting import short_date
 from cchc_portal.lib.vietnamese import fold
 from procedures import listing
 from procedures.models import (
@@ -258,7 +259,7 @@ def _unit_action(request: HttpRequest, unit: Unit) -> None:
         messages.success(
             request,
             _("Đã ghi nhận %(n)d thủ tục niêm yết tại Bộ phận một cửa từ hôm nay (%(day)s).")
-            % {"n": count, "day": _today().strftime("%d/%m/%Y")},
+            % {"n": count, "day": short_date(_today())},
         )
     elif action == "add":
         code = request.POST.get("add_code", "").strip()
@@ -319,8 +320,8 @@ def parse_row(data, today: datetime.date) -> tuple[dict[str, Any], dict[str, str
         if not EARLIEST <= day <= latest:
             errors[name] = _("%(label)s phải trong khoảng từ %(first)s đến %(last)s.") % {
                 "label": label,
-                "first": EARLIEST.strftime("%d/%m/%Y"),
-                "last": latest.strftime("%d/%m/%Y"),
+                "first": short_date(EARLIEST),
+                "last": short_date(latest),
             }
             continue
         changes[name] = day
@@ -386,22 +387,25 @@ def listing_context(unit: Unit) -> dict[str, Any]:
             rows.append(
                 {"number": number, "procedure": entry.procedure, "online": _online_text(entry.procedure)}
             )
-        sections.append({"number": roman(index), "heading": _field_heading(field), "rows": rows})
+        sections.append({"number": nd30.roman(index), "heading": _field_heading(field), "rows": rows})
     today = _today()
     listed, handled = listing.share(entries, today)
+    title = _("BẢNG NIÊM YẾT THỦ TỤC HÀNH CHÍNH")
     return {
         "unit": unit,
         "sections": sections,
         "count": number,
         "today": today,
         "share_label": listing.share_label(listed, handled),
-        "authority_lines": organ_lines(unit.authority_line or unit.full_name.upper()),
-        "place_date": (
-            place_date_line(unit.place_name, today)
-            if unit.place_name
-            else date_words(today)[:1].upper() + date_words(today)[1:]
+        # A board, not a numbered document: the header without "Số:".
+        "header": nd30.header(
+            parent_authority=unit.parent_authority_line,
+            authority=unit.authority_line or unit.full_name.upper(),
+            number="",
+            place_date=nd30.place_date_line(unit.place_name, today),
         ),
-        "title": _("BẢNG NIÊM YẾT THỦ TỤC HÀNH CHÍNH"),
+        "meta": {"title": f"{title} — {unit.full_name}", "author": unit.authority_line or unit.full_name},
+        "title": title,
     }
 
 

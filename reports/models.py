@@ -14,6 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from cchc_portal.lib.formatting import short_datetime
 from plans.models import PeriodType, Plan, Target, Task
 from units.models import Unit
 
@@ -205,7 +206,7 @@ class ReportEvent(models.Model):
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()} {self.at:%d/%m/%Y %H:%M}"
+        return f"{self.get_action_display()} {short_datetime(self.at)}"
 
 
 class Reminder(models.Model):

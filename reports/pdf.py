@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 
 from django.template.loader import render_to_string
 
-from cchc_portal.lib.documents import RenderedPdf, organ_lines, render_pdf
+from cchc_portal.lib import formatting, nd30
+from cchc_portal.lib.documents import RenderedPdf, render_pdf
 from cchc_portal.lib.nd30 import number_line, place_date_line
 from documents.models import DocumentType
 from documents.services import document_symbol
-from plans.services import authority_name, citation_date
+from plans.services import authority_name
 from reports.models import DONE, Report
 
 
@@ -54,12 +55,14 @@ class ReportDocument:
     recipients: list[str]
     annex: list[AnnexRow]
 
-
-def _amount(value) -> str:
-    if value is None:
-        return ""
-    text = format(value.normalize(), "f")
-    return text.replace(".", ",")
+    @property
+    def header(self) -> nd30.Header:
+        return nd30.header(
+            parent_authority=self.parent_authority,
+            authority=self.authority,
+            number=self.number,
+            place_date=self.place_date,
+        )
 
 
 def _lines(text: str) -> list[str]:
@@ -98,16 +101,13 @@ def build(report: Report, *, signer_name: str = "") -> ReportDocument:
         f"{own} báo cáo kết quả thực hiện công tác tuyên truyền cải cách hành chính {period_text} như sau:"
     )
     if plan.document_id:
-        basis = (
-            f"Thực hiện Kế hoạch số {plan.reference} ngày {citation_date(plan.issued_on)} của {own} "
-            f"về {plan.summary[:1].lower()}{plan.summary[1:]}; " + basis
-        )
+        basis = f"Thực hiện {nd30.cited_plan(plan.reference, plan.issued_on, own, plan.summary)}; " + basis
     closing = (
         f"Trên đây là báo cáo kết quả thực hiện công tác tuyên truyền cải cách hành chính {period_text} "
-        f"của {own}./."
+        f"của {own}{nd30.END_MARK}"
     )
     recipients = [f"- {report.recipient.strip(' ;.')};"] if report.recipient.strip() else []
-    recipients.append("- Lưu: VT.")
+    recipients.append(nd30.ARCHIVE_LINE)
     annex = []
     entries = (
         report.entries.select_related("task__group")
@@ -121,9 +121,13 @@ def build(report: Report, *, signer_name: str = "") -> ReportDocument:
                 number=str(index),
                 title=entry.task.title,
                 status=entry.get_status_display() if entry.is_entered else "Chưa báo cáo",
-                progress="100%" if entry.status in DONE else f"{entry.progress}%",
+                progress=formatting.percent(100 if entry.status in DONE else entry.progress),
                 targets=[
-                    (t.name, f"{_amount(t.value)} {t.unit_of_measure}", _amount(achieved.get(t.pk)))
+                    (
+                        t.name,
+                        f"{formatting.number(t.value)} {t.unit_of_measure}",
+                        formatting.number(achieved.get(t.pk)),
+                    )
                     for t in entry.task.targets.all()
                 ],
                 evidence=len(entry.evidence.all()),
@@ -159,7 +163,7 @@ def report_html(report: Report, *, signer_name: str = "") -> str:
         "reports/report_pdf.html",
         {
             "doc": doc,
-            "authority_lines": organ_lines(doc.authority),
+            "header": doc.header,
             "meta": {
                 "title": f"Báo cáo {doc.summary[:1].lower()}{doc.summary[1:]}",
                 "author": doc.authority or report.unit.full_name,

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from cchc_portal.lib.formatting import short_date
 from plans.models import PeriodType
 
 # Longer periods first when two end on the same day: the longer one is the one reported.
@@ -178,8 +179,8 @@ class Period:
     @property
     def range_label(self) -> str:
         return _("từ ngày %(start)s đến ngày %(end)s") % {
-            "start": self.start.strftime("%d/%m/%Y"),
-            "end": self.end.strftime("%d/%m/%Y"),
+            "start": short_date(self.start),
+            "end": short_date(self.end),
         }
 
     def __str__(self) -> str:

@@ -27,6 +27,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from cchc_portal.lib.formatting import short_date
 from plans.models import Plan, Status
 from reports import services
 from reports.models import Reminder, Report, ReportEvent, ReportState
@@ -40,7 +41,6 @@ PENDING_STATES = frozenset({ReportState.NOT_STARTED, ReportState.DRAFT, ReportSt
 # Who is reminded in a unit, and who sees the portal notices.
 REMINDED_CAPABILITIES = ("compile_reports", "enter_progress")
 NOTICE_CAPABILITIES = ("compile_reports", "enter_progress", "approve_sign")
-DATE = "%d/%m/%Y"
 
 
 @dataclass(frozen=True)
@@ -65,11 +65,11 @@ class Due:
 
     def phrase(self, day: datetime.date) -> str:
         """ "hạn gửi 20/03/2026 (còn 2 ngày)" or "đã quá hạn 20/03/2026; …" """
-        deadline = self.deadline.strftime(DATE)
+        deadline = short_date(self.deadline)
         if self.overdue:
             return _("đã quá hạn %(d)s; cổng vẫn nhận báo cáo (ghi trễ hạn) đến hết ngày %(c)s") % {
                 "d": deadline,
-                "c": self.closes.strftime(DATE),
+                "c": short_date(self.closes),
             }
         left = (self.deadline - day).days
         if left <= 0:
@@ -100,7 +100,7 @@ class Summary:
             "Ngày %(day)s: đã nhắc %(units)d đơn vị (%(soon)d sắp đến hạn, %(late)d quá hạn), gửi %(mails)d "
             "thư; bỏ qua %(skipped)d đơn vị đã nhắc trong ngày; %(nobody)d đơn vị không có người nhận."
         ) % {
-            "day": self.day.strftime(DATE),
+            "day": short_date(self.day),
             "units": self.units_reminded,
             "soon": self.due_soon,
             "late": self.overdue,
@@ -243,7 +243,7 @@ def _unit_message(unit: Unit, items: list[Due], to: list[str], day: datetime.dat
         _("Kính gửi cán bộ, công chức %(unit)s,") % {"unit": unit.full_name},
         "",
         _("Cổng CCHC xin nhắc: đến ngày %(day)s, %(unit)s chưa gửi báo cáo sau:")
-        % {"day": day.strftime(DATE), "unit": unit.full_name},
+        % {"day": short_date(day), "unit": unit.full_name},
         "",
     ]
     for item in items:
@@ -261,14 +261,14 @@ def _reviewer_message(user: Any, rows: list[tuple[Unit, Due]], day: datetime.dat
     units = {item.unit.pk for _unit, item in rows}
     subject = _("[Cổng CCHC] Đã nhắc %(n)d đơn vị báo cáo ngày %(day)s") % {
         "n": len(units),
-        "day": day.strftime(DATE),
+        "day": short_date(day),
     }
     name = user.get_full_name() or user.get_username()
     lines = [
         _("Kính gửi %(name)s,") % {"name": name},
         "",
         _("Ngày %(day)s, Cổng CCHC đã gửi thư nhắc các đơn vị sau chưa gửi báo cáo:")
-        % {"day": day.strftime(DATE)},
+        % {"day": short_date(day)},
     ]
     for overdue, heading in ((True, _("Quá hạn")), (False, _("Sắp đến hạn"))):
         chosen = [item for _unit, item in rows if item.overdue == overdue]
@@ -277,7 +277,7 @@ def _reviewer_message(user: Any, rows: list[tuple[Unit, Due]], day: datetime.dat
         lines += ["", f"{heading} ({len(chosen)}):"]
         lines += [
             f"- {item.unit.full_name} — {item.period.label}, "
-            + _("hạn gửi %(d)s") % {"d": item.deadline.strftime(DATE)}
+            + _("hạn gửi %(d)s") % {"d": short_date(item.deadline)}
             for item in chosen
         ]
     links = sorted(
@@ -352,7 +352,7 @@ def _claim(items: list[Due], day: datetime.date, recipients: dict[int, list[str]
 
 
 def _event_reason(item: Due, to: list[str]) -> str:
-    deadline = item.deadline.strftime(DATE)
+    deadline = short_date(item.deadline)
     if not to:
         return _("Không có người nhận thư nhắc (hạn gửi %(d)s).") % {"d": deadline}
     return _("Gửi thư nhắc đến %(n)d người (hạn gửi %(d)s).") % {"n": len(to), "d": deadline}

@@ -20,6 +20,7 @@ from django.db.models import Avg, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cchc_portal.lib.formatting import megabytes, number, parse_number, percent, short_date, time_of_day
 from plans.models import Aggregation, Plan, Status, Target
 from reports.models import (
     DONE,
@@ -49,7 +50,7 @@ class EntryConflict(ReportError):
                 "%(who)s vừa lưu kết quả này lúc %(when)s. Nội dung bạn nhập vẫn còn trong ô; hãy xem bản của "
                 "họ bên dưới rồi chọn giữ bản nào."
             )
-            % {"who": who, "when": timezone.localtime(current.updated_at).strftime("%H:%M:%S")}
+            % {"who": who, "when": time_of_day(current.updated_at, seconds=True)}
         )
 
 
@@ -101,7 +102,7 @@ class Window:
             "open": _("Đang mở, hạn gửi %(d)s"),
             "late": _("Quá hạn %(d)s, vẫn nhận (ghi trễ hạn)"),
             "closed": _("Đã đóng"),
-        }[self.state] % {"d": self.deadline.strftime("%d/%m/%Y")}
+        }[self.state] % {"d": short_date(self.deadline)}
 
 
 def window(
@@ -362,12 +363,12 @@ def parse_entry(entry: Entry, data: Any) -> tuple[EntryInput | None, dict[str, s
         progress = 100
     achieved: dict[int, Decimal | None] = {}
     for target in entry.task.targets.all():
-        raw = (data.get(f"target_{target.pk}") or "").strip().replace(" ", "").replace(",", ".")
+        raw = "".join((data.get(f"target_{target.pk}") or "").split())
         if not raw:
             achieved[target.pk] = None
             continue
         try:
-            value = Decimal(raw)
+            value = parse_number(raw)  # "3.000" is three thousand, "12,5" twelve and a half
             if value < 0 or value >= Decimal("1e10") or not value.is_finite():
                 raise InvalidOperation
         except InvalidOperation:
@@ -445,8 +446,8 @@ def _check_upload(name: str, content: bytes) -> str:
     limit = settings.EVIDENCE_MAX_BYTES
     if len(content) > limit:
         raise ReportError(
-            _("Tệp “%(name)s” quá lớn (%(size).1f MB); giới hạn là %(limit).0f MB.")
-            % {"name": name, "size": len(content) / 1048576, "limit": limit / 1048576}
+            _("Tệp “%(name)s” quá lớn (%(size)s MB); giới hạn là %(limit)s MB.")
+            % {"name": name, "size": megabytes(len(content)), "limit": megabytes(limit)}
         )
     if not content:
         raise ReportError(_("Tệp “%(name)s” trống.") % {"name": name})
@@ -751,13 +752,13 @@ def compose_results(report: Report) -> str:
     lines = []
     for entry in entries:
         figures = "; ".join(
-            f"{r.target.name}: {r.achieved.normalize():f} {r.target.unit_of_measure}"
+            f"{r.target.name}: {number(r.achieved)} {r.target.unit_of_measure}"
             for r in entry.results.all()
             if r.achieved is not None
         )
         text = f"- {entry.task.title.rstrip('.')}: {entry.get_status_display().lower()}"
         if entry.status not in DONE:
-            text += f" ({entry.progress}%)"
+            text += f" ({percent(entry.progress)})"
         if figures:
             text += f"; {figures}"
         text += "."
@@ -870,14 +871,14 @@ def compose_from_subordinates(unit: Unit, period: Period, *, by: Any, overwrite:
         raise ReportError(_("Chưa có báo cáo nào của đơn vị cấp dưới được tiếp nhận trong kỳ này."))
     results = [
         _(
-            "Trong kỳ, %(s)d/%(e)d đơn vị đã gửi báo cáo (%(c).0f%%), %(t).0f%% đúng hạn; %(a)d báo cáo đã được tiếp nhận."
+            "Trong kỳ, %(s)s/%(e)s đơn vị đã gửi báo cáo (%(c)s), %(t)s đúng hạn; %(a)s báo cáo đã được tiếp nhận."
         )
         % {
-            "s": data.submitted,
-            "e": data.expected,
-            "c": data.completeness,
-            "t": data.timeliness,
-            "a": len(accepted),
+            "s": number(data.submitted),
+            "e": number(data.expected),
+            "c": percent(data.completeness),
+            "t": percent(data.timeliness),
+            "a": number(len(accepted)),
         }
     ]
     own_entries = {e.task_id: e for e in report.entries.select_for_update()}
@@ -885,9 +886,9 @@ def compose_from_subordinates(unit: Unit, period: Period, *, by: Any, overwrite:
         figures = "; ".join(
             f"{t['target'].name}: "
             + (
-                f"{t['value']:.0f}% đơn vị đạt"
+                f"{percent(t['value'])} đơn vị đạt"
                 if t["is_share"]
-                else f"{t['value'].normalize():f} {t['target'].unit_of_measure}"
+                else f"{number(t['value'])} {t['target'].unit_of_measure}"
             )
             for t in roll.targets
             if t["value"] is not None

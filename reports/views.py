@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
+from cchc_portal.lib.formatting import megabytes
 from cchc_portal.lib.xlsx import table_xlsx
 from documents.forms import SignedUploadForm
 from plans.models import PeriodType
@@ -265,8 +266,8 @@ def evidence_add(request: HttpRequest, entry_id: int) -> HttpResponse:
         if upload is not None:
             if upload.size > settings.EVIDENCE_MAX_BYTES:  # refused before reading it into memory
                 raise services.ReportError(
-                    _("Tệp “%(name)s” quá lớn; giới hạn là %(limit).0f MB.")
-                    % {"name": upload.name, "limit": settings.EVIDENCE_MAX_BYTES / 1048576}
+                    _("Tệp “%(name)s” quá lớn; giới hạn là %(limit)s MB.")
+                    % {"name": upload.name, "limit": megabytes(settings.EVIDENCE_MAX_BYTES)}
                 )
             services.add_evidence(entry, name=upload.name, content=upload.read(), by=request.user)
         elif url:
@@ -644,11 +645,7 @@ def rollup_export(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
         [
             row.unit.full_name,
             row.state_label,
-            (
-                row.report.submitted_at.strftime("%d/%m/%Y %H:%M")
-                if row.report and row.report.submitted_at
-                else ""
-            ),
+            row.report.submitted_at if row.report and row.report.submitted_at else "",
             ("Trễ hạn" if row.report and row.report.is_late else ("Đúng hạn" if row.has_submitted else "")),
             f"{row.entered}/{row.total}",
             round(row.progress, 1),
@@ -661,7 +658,7 @@ def rollup_export(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
         for label, count in roll.status_rows:
             rows.append(["", label, count])
         for t in roll.targets:
-            value = "" if t["value"] is None else float(t["value"])
+            value = "" if t["value"] is None else t["value"]
             rows.append(
                 [
                     "",
@@ -672,6 +669,7 @@ def rollup_export(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
                 ]
             )
     content = table_xlsx(
+        sheet="Tổng hợp báo cáo",
         title=f"TỔNG HỢP BÁO CÁO {period.label.upper()} — {unit.full_name.upper()}",
         header=["Đơn vị / nhiệm vụ", "Tình trạng", "Gửi lúc", "Thời hạn", "Đã nhập", "Tiến độ bình quân (%)"],
         rows=rows,

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
+from cchc_portal.lib.formatting import short_datetime
 from cchc_portal.lib.vietnamese import fold
 
 if TYPE_CHECKING:
@@ -392,4 +393,4 @@ class UnitImport(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.source_name} ({self.created_at:%d/%m/%Y %H:%M})"
+        return f"{self.source_name} ({short_datetime(self.created_at)})"

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from cchc_portal.lib import nd30
 from cchc_portal.lib.vietnamese import upper
 from units.importers import FORMAT_DEFAULTS, ParsedUnitFile, UnitRecord
 from units.models import Level, Unit, UnitImport, UnitKind, UnitSuccession
@@ -50,9 +51,7 @@ def default_document_lines(
     """
     parent_line = ""
     if parent is not None:
-        parent_line = (
-            f"{parent.body_symbol or parent.kind.default_symbol or 'UBND'} {upper(parent.full_name)}"
-        )
+        parent_line = f"{nd30.body_symbol(parent)} {upper(parent.full_name)}"
     if kind.level == Level.AGENCY:
         return {
             "parent_authority_line": parent_line,

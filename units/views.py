@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from cchc_portal.audit import history_entries
+from cchc_portal.lib import nd30
 from units.access import MEMBER_READERS, Access, unit_capability_required
 from units.models import Membership, Unit, UnitSuccession
 
@@ -98,6 +99,7 @@ def unit_detail(request: HttpRequest, unit: Unit) -> HttpResponse:
     )
     context = {
         "unit": unit,
+        "body_symbol": nd30.body_symbol(unit),  # as the unit's documents will print it
         "unit_caps": request.unit_caps,
         "ancestors": [(a, request.access.sees(a)) for a in ancestors],
         "form": UnitFilterForm(initial=filters),

@@ -66,21 +66,6 @@ def anchor_box(
     return Box(page_index, round(x1, 3), round(y1, 3), round(x2, 3), round(y2, 3))
 
 
-# Collective bodies whose name is followed by the place: "ỦY BAN NHÂN DÂN" / "PHƯỜNG TÂN THẠNH".
-COLLECTIVE_BODIES = ("ỦY BAN NHÂN DÂN", "UỶ BAN NHÂN DÂN", "HỘI ĐỒNG NHÂN DÂN")
-
-
-def organ_lines(name: str) -> list[str]:
-    """An issuing body's name as the header prints it (PL I II.2.b: a long name may wrap):
-    "ỦY BAN NHÂN DÂN PHƯỜNG TÂN THẠNH" → ["ỦY BAN NHÂN DÂN", "PHƯỜNG TÂN THẠNH"], as official
-    documents break it, rather than wherever the column happens to end."""
-    name = " ".join(name.split())
-    for body in COLLECTIVE_BODIES:
-        if name.upper().startswith(body + " "):
-            return [name[: len(body)], name[len(body) + 1 :]]
-    return [name] if name else []
-
-
 def render_pdf(html: str, *, base_url: str | None = None) -> RenderedPdf:
     """Lay out `html` with WeasyPrint; find the signature areas.
 

@@ -1,8 +1,19 @@
-"""Formatting rules of Nghị định 30/2020/NĐ-CP (PL I) shared by every official document."""
+"""Formatting rules of Nghị định 30/2020/NĐ-CP (PL I) shared by every official document.
+
+The one home of the document's fixed wording: the header (Quốc hiệu, Tiêu ngữ, the issuing
+body's lines, "Số: 05/KH-UBND", "Tam Kỳ, ngày 24 tháng 3 năm 2022"), the ký hiệu and its
+fallback, how a document and a date are cited in running text, and the closing marks. Every
+PDF draws its header from a Header (templates/documents/includes/nd30_header.html, included
+by templates/documents/nd30_base.html, which every PDF template extends).
+
+No app is imported here: functions take plain values, or objects with the attributes they read.
+"""
 
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
+from typing import ClassVar, Protocol
 
 # Điểm are lettered with the Vietnamese alphabet: a), b), c), d), đ), e), g), h), i), k)…
 VIETNAMESE_LETTERS = "abcdđeghiklmnopqrstuvxy"
@@ -59,4 +70,97 @@ def date_words(day: datetime.date | None, year: int | None = None) -> str:
 
 
 def place_date_line(place: str, day: datetime.date | None, year: int | None = None) -> str:
-    return f"{place}, {date_words(day, year)}"
+    """ "Tam Kỳ, ngày 24 tháng 3 năm 2022"; without a place, "Ngày 24 tháng 3 năm 2022"."""
+    words = date_words(day, year)
+    return f"{place}, {words}" if place else words[:1].upper() + words[1:]
+
+
+def citation_date(day: datetime.date) -> str:
+    """A date cited in running text: "24/3/2022" (no zero padding), as documents cite each other."""
+    return f"{day.day}/{day.month}/{day.year}"
+
+
+# --- the issuing body ---------------------------------------------------------------------------
+
+# Most documents of the portal are issued by a People's Committee.
+DEFAULT_BODY_SYMBOL = "UBND"
+
+
+class _Kind(Protocol):
+    default_symbol: str
+
+
+class IssuingBody(Protocol):
+    """What the rules read of a unit (units.models.Unit has it)."""
+
+    body_symbol: str
+    kind: _Kind
+
+
+def body_symbol(unit: IssuingBody) -> str:
+    """The issuing body's abbreviation in ký hiệu and running text: the unit's own ("UBND",
+    "SNV"), else its kind's default, else UBND."""
+    return unit.body_symbol or unit.kind.default_symbol or DEFAULT_BODY_SYMBOL
+
+
+def symbol(document_type: str, body: str) -> str:
+    """Ký hiệu = type + issuing body (PL I II.3): "KH-UBND", "BC-UBND"."""
+    return f"{document_type}-{body}"
+
+
+# Collective bodies whose name is followed by the place: "ỦY BAN NHÂN DÂN" / "PHƯỜNG TÂN THẠNH".
+COLLECTIVE_BODIES = ("ỦY BAN NHÂN DÂN", "UỶ BAN NHÂN DÂN", "HỘI ĐỒNG NHÂN DÂN")
+
+
+def organ_lines(name: str) -> list[str]:
+    """An issuing body's name as the header prints it (PL I II.2.b: a long name may wrap):
+    "ỦY BAN NHÂN DÂN PHƯỜNG TÂN THẠNH" → ["ỦY BAN NHÂN DÂN", "PHƯỜNG TÂN THẠNH"], as official
+    documents break it, rather than wherever the column happens to end."""
+    name = " ".join(name.split())
+    for body in COLLECTIVE_BODIES:
+        if name.upper().startswith(body + " "):
+            return [name[: len(body)], name[len(body) + 1 :]]
+    return [name] if name else []
+
+
+# --- the header (PL I, ô 1-4) ---------------------------------------------------------------------
+
+QUOC_HIEU = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+TIEU_NGU = "Độc lập - Tự do - Hạnh phúc"
+
+
+@dataclass(frozen=True)
+class Header:
+    """The two columns every document starts with: on the left the body above (not bold), the
+    issuing body (bold, broken as organ_lines breaks it) and the number; on the right the Quốc
+    hiệu, the Tiêu ngữ and the place and date. A text without a number (a listing board) has
+    number ""."""
+
+    parent_authority: str
+    authority_lines: tuple[str, ...]
+    number: str
+    place_date: str
+    quoc_hieu: ClassVar[str] = QUOC_HIEU
+    tieu_ngu: ClassVar[str] = TIEU_NGU
+
+
+def header(*, parent_authority: str, authority: str, number: str, place_date: str) -> Header:
+    return Header(parent_authority, tuple(organ_lines(authority)), number, place_date)
+
+
+# --- running text ---------------------------------------------------------------------------------
+
+# A document's last sentence ends with "./." (the text ends here).
+END_MARK = "./."
+# The last recipient: the archive copy kept by the office (Văn thư).
+ARCHIVE_LINE = "- Lưu: VT."
+
+
+def lower_first(text: str) -> str:
+    """ "Tuyên truyền …" → "tuyên truyền …", as a summary reads inside a sentence."""
+    return text[:1].lower() + text[1:]
+
+
+def cited_plan(reference: str, issued_on: datetime.date, issuer: str, summary: str) -> str:
+    """ "Kế hoạch số 71/KH-UBND ngày 24/3/2022 của UBND thành phố Tam Kỳ về tuyên truyền …"."""
+    return f"Kế hoạch số {reference} ngày {citation_date(issued_on)} của {issuer} về {lower_first(summary)}"

@@ -10,10 +10,10 @@ from cchc_portal.lib.documents import (
     SIGNATURE_AREAS_MM,
     Box,
     anchor_box,
-    organ_lines,
     pdf_font_names,
     render_pdf,
 )
+from cchc_portal.lib.nd30 import organ_lines
 
 A4_W, A4_H = 595.276, 841.89  # PDF points
 TINOS = re.compile(r"^([A-Z]{6}\+)?Tinos(-Bold|-Italic|-Bold-?Italic)?$")

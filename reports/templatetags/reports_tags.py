@@ -1,18 +1,7 @@
-from decimal import Decimal
-
 from django import template
 from django.utils.html import format_html
 
 register = template.Library()
-
-
-@register.filter
-def normalize(value):
-    """12.00 → 12, 12.50 → 12.5; anything else as it is."""
-    if isinstance(value, Decimal):
-        text = format(value.normalize(), "f")
-        return text
-    return value
 
 
 @register.simple_tag

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from cchc_portal.lib.formatting import short_date
 from documents.services import verify_upload
 
 
@@ -26,7 +27,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  - {signature.signer_name} ({when}): {signature.summary}")
         if document is not None:
             self.stdout.write(
-                f"  Văn bản số {document.reference} ngày {document.issued_on:%d/%m/%Y} của {document.unit.full_name}"
+                f"  Văn bản số {document.reference} ngày {short_date(document.issued_on)} của {document.unit.full_name}"
             )
         else:
             self.stdout.write("  Không trùng với văn bản đã ký nào trong sổ văn bản đi.")
