@@ -28,6 +28,7 @@ import openpyxl
 from django.db import transaction
 from django.db.models import Q, prefetch_related_objects
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
@@ -241,7 +242,9 @@ def _header_match(text: str) -> tuple[str, int] | None:
 
 
 # A task-content column and at least one other.
-HEADER = HeaderSpec(match=_header_match, required={"title"}, min_fields=2, describe='cột "Nội dung nhiệm vụ"')
+HEADER = HeaderSpec(
+    match=_header_match, required={"title"}, min_fields=2, describe=gettext_lazy('cột "Nội dung nhiệm vụ"')
+)
 
 
 @dataclass

@@ -37,7 +37,7 @@ import re
 import unicodedata
 import warnings
 import zipfile
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -685,10 +685,3 @@ def _read_csv(content: bytes, filename: str, spec: HeaderSpec) -> Table:
     header = find_header(grid, spec)
     assert header is not None  # the same first records
     return Table("csv", grid, header)
-
-
-def iter_cells(grid: Grid) -> Iterator[tuple[int, int, Value]]:
-    """Every value of the grid, row by row."""
-    for row in sorted(grid.cells):
-        for column, value in sorted(grid.cells[row].items()):
-            yield row, column, value
