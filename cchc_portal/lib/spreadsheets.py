@@ -39,7 +39,7 @@ import warnings
 import zipfile
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from xml.etree import ElementTree
 
@@ -118,17 +118,16 @@ def file_kind(content: bytes, filename: str = "") -> str:
         )
     if content.startswith(_ZIP_MAGICS):
         return "xlsx"
-    if content.startswith(tuple(bom for bom, _encoding in _BOMS)):
-        return "csv"
     head = content[:8192]
-    start = head.lstrip(b" \t\r\n").lower()
-    if start.startswith(_HTML_STARTS):
+    if head.removeprefix(codecs.BOM_UTF8).lstrip(b" \t\r\n").lower().startswith(_HTML_STARTS):
         raise SpreadsheetError(
             _(
                 "Tệp là trang HTML/XML (thường do phần mềm xuất ra với đuôi .xls), không phải bảng tính; "
                 "hãy mở bằng Excel rồi lưu lại dưới dạng .xlsx."
             )
         )
+    if content.startswith(tuple(bom for bom, _encoding in _BOMS)):
+        return "csv"  # UTF-16 text has NUL bytes
     if b"\x00" in head or content.startswith(b"%PDF"):
         raise SpreadsheetError(_not_a_spreadsheet(filename))
     return "csv"
@@ -163,13 +162,8 @@ def number_text(value: int | float | Decimal) -> str:
     Floats are rounded to 15 significant digits, as Excel shows them.
     """
     if isinstance(value, float):
-        try:
-            value = Decimal(format(value, ".15g"))
-        except InvalidOperation:  # pragma: no cover - format() always gives a number
-            return str(value)
-    if not isinstance(value, Decimal):
-        return str(value)
-    if not value.is_finite():
+        value = Decimal(format(value, ".15g"))
+    if not isinstance(value, Decimal) or not value.is_finite():
         return str(value)
     if value == value.to_integral_value():
         return str(int(value))
@@ -527,7 +521,7 @@ class _Workbook:
                     # An empty text result is saved as a text ("str") with no value; a formula
                     # saved without any result has the default numeric type.
                     if cell.data_type not in ("s", "str"):
-                        grid._problem(r, c, "=" + formula.lstrip("="), _no_value_message(r, c, formula))
+                        grid._problem(r, c, formula, _no_value_message(r, c, formula))
                 elif cell.data_type == "e":
                     grid._problem(r, c, str(cell.value), _error_message(r, c, str(cell.value)))
                 else:
@@ -617,13 +611,12 @@ def read_table(
     spec: HeaderSpec,
     *,
     max_bytes: int | None = None,
-    max_unpacked: int | None = None,
 ) -> Table:
     """Read the table of an .xlsx or CSV file: the first sheet with a header row (visible sheets
     first), or for CSV the delimiter that splits the header into the most known columns."""
     check_size(len(content), max_bytes)
     if file_kind(content, filename) == "xlsx":
-        return _read_xlsx(content, spec, MAX_UNPACKED_BYTES if max_unpacked is None else max_unpacked)
+        return _read_xlsx(content, spec, MAX_UNPACKED_BYTES)
     return _read_csv(content, filename, spec)
 
 

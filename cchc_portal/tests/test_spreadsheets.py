@@ -115,6 +115,7 @@ def test_the_kind_comes_from_the_bytes_not_the_name(content, kind):
         ),
         (b"\x89PNG\r\n\x1a\n\x00\x00", "Chỉ nhận tệp Excel (.xlsx) hoặc CSV (.csv)"),
         (b"<html><table><tr><td>1</td></tr></table></html>", "Tệp là trang HTML/XML"),
+        (codecs.BOM_UTF8 + b"\r\n<!DOCTYPE html><html></html>", "Tệp là trang HTML/XML"),
         (b"", "Tệp rỗng, không có dữ liệu."),
         (b" \r\n", "Tệp rỗng, không có dữ liệu."),
     ],
