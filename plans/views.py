@@ -764,23 +764,22 @@ class TaskImport(imports.Import):
             confirmable=bool(valid),
             skippable=invalid,
         )
-        shown.errors, shown.more_errors = imports.first(preview.errors)
-        rows, more = imports.first(preview.rows)
-        shown.tables.append(
-            imports.Table(
-                _("Nhiệm vụ trong tệp"),
-                [
-                    _("Dòng"),
-                    _("Nội dung nhiệm vụ"),
-                    _("Chủ trì"),
-                    _("Phối hợp"),
-                    _("Thời gian"),
-                    _("Chỉ tiêu, sản phẩm"),
-                ],
-                [imports.Row(_task_cells(row), invalid=bool(row.errors)) for row in rows],
-                id="import-rows",
-                more=_("… và %(n)d dòng khác.") % {"n": more} if more else "",
-            )
+        shown.set_errors(preview.errors)
+        shown.add_table(
+            _("Nhiệm vụ trong tệp"),
+            [
+                _("Dòng"),
+                _("Nội dung nhiệm vụ"),
+                _("Chủ trì"),
+                _("Phối hợp"),
+                _("Thời gian"),
+                _("Chỉ tiêu, sản phẩm"),
+            ],
+            preview.rows,
+            _task_cells,
+            id="import-rows",
+            more=_("… và %(n)d dòng khác."),
+            invalid=lambda row: bool(row.errors),
         )
         return shown
 

@@ -147,67 +147,44 @@ class CatalogueImport(imports.AdminImport):
         if not plan.has_changes:
             preview.summary = _("Tệp không có thay đổi nào so với danh mục hiện có.")
             preview.outcome = "nothing"
-        preview.errors, preview.more_errors = imports.first(
-            [error for planned in plan.of("invalid") for error in planned.row.errors]
-        )
+        preview.set_errors([error for planned in plan.of("invalid") for error in planned.row.errors])
         more = _("… và %(n)d thủ tục khác.")
-        changed, more_changed = imports.first(plan.of("changed"))
-        if changed:
-            preview.tables.append(
-                imports.Table(
-                    _("Thủ tục sửa đổi"),
-                    [_("Dòng"), _("Mã"), _("Tên"), _("Thay đổi")],
+        preview.add_table(
+            _("Thủ tục sửa đổi"),
+            [_("Dòng"), _("Mã"), _("Tên"), _("Thay đổi")],
+            plan.of("changed"),
+            lambda r: [
+                r.row.line,
+                r.row.code,
+                r.row.name,
+                imports.Changes(
                     [
-                        imports.Row(
-                            [
-                                r.row.line,
-                                r.row.code,
-                                r.row.name,
-                                imports.Changes(
-                                    [
-                                        imports.Change(
-                                            services.LABELS[field],
-                                            services.describe(before),
-                                            services.describe(after),
-                                        )
-                                        for field, (before, after) in r.diff.items()
-                                    ]
-                                ),
-                            ]
+                        imports.Change(
+                            services.LABELS[name], services.describe(before), services.describe(after)
                         )
-                        for r in changed
-                    ],
-                    id="changed-rows",
-                    more=more % {"n": more_changed} if more_changed else "",
-                )
-            )
-        repealed, more_repealed = imports.first(plan.repealed)
-        if repealed:
-            preview.tables.append(
-                imports.Table(
-                    _("Thủ tục không còn trong tệp (sẽ đánh dấu bị bãi bỏ)"),
-                    [_("Mã"), _("Tên")],
-                    [imports.Row([p.code, p.name]) for p in repealed],
-                    id="repealed-rows",
-                    more=more % {"n": more_repealed} if more_repealed else "",
-                )
-            )
-        new, more_new = imports.first(plan.of("new"))
-        if new:
-            preview.tables.append(
-                imports.Table(
-                    _("Thủ tục thêm mới"),
-                    [_("Dòng"), _("Mã"), _("Tên"), _("Lĩnh vực"), _("Cơ quan thực hiện")],
-                    [
-                        imports.Row(
-                            [r.row.line, r.row.code, r.row.name, r.row.field, "; ".join(r.row.agencies)]
-                        )
-                        for r in new
-                    ],
-                    id="new-rows",
-                    more=more % {"n": more_new} if more_new else "",
-                )
-            )
+                        for name, (before, after) in r.diff.items()
+                    ]
+                ),
+            ],
+            id="changed-rows",
+            more=more,
+        )
+        preview.add_table(
+            _("Thủ tục không còn trong tệp (sẽ đánh dấu bị bãi bỏ)"),
+            [_("Mã"), _("Tên")],
+            plan.repealed,
+            lambda p: [p.code, p.name],
+            id="repealed-rows",
+            more=more,
+        )
+        preview.add_table(
+            _("Thủ tục thêm mới"),
+            [_("Dòng"), _("Mã"), _("Tên"), _("Lĩnh vực"), _("Cơ quan thực hiện")],
+            plan.of("new"),
+            lambda r: [r.row.line, r.row.code, r.row.name, r.row.field, "; ".join(r.row.agencies)],
+            id="new-rows",
+            more=more,
+        )
         return preview
 
     def apply(

@@ -161,57 +161,39 @@ class UnitListImport(imports.AdminImport):
             outcome="errors" if not plan.is_valid else "changes" if plan.has_changes else "nothing",
             confirmable=plan.is_valid and plan.has_changes,
         )
-        preview.errors, preview.more_errors = imports.first(plan.errors)
-        updates, more_updates = imports.first(plan.updates)
-        new, more_new = imports.first(plan.new)
-        missing, more_missing = imports.first(plan.missing)
+        preview.set_errors(plan.errors)
         more = _("… và %(n)d đơn vị khác.")
-        if updates:
-            preview.tables.append(
-                imports.Table(
-                    ngettext("%(n)d đơn vị thay đổi", "%(n)d đơn vị thay đổi", len(plan.updates))
-                    % {"n": len(plan.updates)},
-                    [_("Mã"), _("Đơn vị"), _("Thay đổi")],
-                    [
-                        imports.Row(
-                            [
-                                u.unit.code,
-                                u.unit.full_name,
-                                imports.Changes(
-                                    [
-                                        imports.Change(capfirst(c.label), c.old or "—", c.new or "—")
-                                        for c in u.changes
-                                    ]
-                                ),
-                            ]
-                        )
-                        for u in updates
-                    ],
-                    id="updated-units",
-                    more=more % {"n": more_updates} if more_updates else "",
-                )
-            )
-        if new:
-            preview.tables.append(
-                imports.Table(
-                    ngettext("%(n)d đơn vị thêm mới", "%(n)d đơn vị thêm mới", len(plan.new))
-                    % {"n": len(plan.new)},
-                    [_("Vị trí trong tệp"), _("Mã"), _("Tên đầy đủ"), _("Loại")],
-                    [imports.Row([r.where, r.code, r.full_name, r.kind.name]) for r in new],
-                    id="new-units",
-                    more=more % {"n": more_new} if more_new else "",
-                )
-            )
-        if missing:
-            preview.tables.append(
-                imports.Table(
-                    _("Đơn vị đang có nhưng không có trong tệp (sẽ giữ nguyên)"),
-                    [_("Mã"), _("Đơn vị")],
-                    [imports.Row([u.code, u.full_name]) for u in missing],
-                    id="missing-units",
-                    more=more % {"n": more_missing} if more_missing else "",
-                )
-            )
+        preview.add_table(
+            ngettext("%(n)d đơn vị thay đổi", "%(n)d đơn vị thay đổi", len(plan.updates))
+            % {"n": len(plan.updates)},
+            [_("Mã"), _("Đơn vị"), _("Thay đổi")],
+            plan.updates,
+            lambda u: [
+                u.unit.code,
+                u.unit.full_name,
+                imports.Changes(
+                    [imports.Change(capfirst(c.label), c.old or "—", c.new or "—") for c in u.changes]
+                ),
+            ],
+            id="updated-units",
+            more=more,
+        )
+        preview.add_table(
+            ngettext("%(n)d đơn vị thêm mới", "%(n)d đơn vị thêm mới", len(plan.new)) % {"n": len(plan.new)},
+            [_("Vị trí trong tệp"), _("Mã"), _("Tên đầy đủ"), _("Loại")],
+            plan.new,
+            lambda r: [r.where, r.code, r.full_name, r.kind.name],
+            id="new-units",
+            more=more,
+        )
+        preview.add_table(
+            _("Đơn vị đang có nhưng không có trong tệp (sẽ giữ nguyên)"),
+            [_("Mã"), _("Đơn vị")],
+            plan.missing,
+            lambda u: [u.code, u.full_name],
+            id="missing-units",
+            more=more,
+        )
         return preview
 
     def apply(

@@ -14,6 +14,7 @@ request. Who may import is checked by the view before it calls `handle()`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, NamedTuple
 
@@ -93,10 +94,28 @@ class Preview:
     confirmable: bool = True  # there is something to write: the file is kept, the page offers to confirm
     skippable: int = 0  # refused rows that may be skipped to write the others
 
+    def set_errors(self, errors: Sequence[str]) -> None:
+        """The refused rows' messages: the first PREVIEW_ROWS, and how many more there are."""
+        self.errors, self.more_errors = list(errors[:PREVIEW_ROWS]), max(0, len(errors) - PREVIEW_ROWS)
 
-def first(items: list[Any], limit: int = PREVIEW_ROWS) -> tuple[list[Any], int]:
-    """The first `limit` items and how many were left out."""
-    return items[:limit], max(0, len(items) - limit)
+    def add_table(
+        self,
+        title: str,
+        columns: list[str],
+        items: Sequence[Any],
+        cells: Callable[[Any], list[Any]],
+        *,
+        id: str = "",
+        more: str = "",
+        invalid: Callable[[Any], bool] = lambda item: False,
+    ) -> None:
+        """A table of the first PREVIEW_ROWS `items`, if there are any; `more` ("… và %(n)d thủ tục
+        khác.") tells how many were left out."""
+        if not items:
+            return
+        rows = [Row(cells(item), invalid(item)) for item in items[:PREVIEW_ROWS]]
+        left = len(items) - len(rows)
+        self.tables.append(Table(title, columns, rows, id, more % {"n": left} if left else ""))
 
 
 class Applied(NamedTuple):
