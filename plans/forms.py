@@ -320,3 +320,13 @@ class RulesForm(forms.Form):
             for p in PeriodType
             if self.cleaned_data.get(f"on_{p.value}")
         }
+
+
+class TaskImportForm(forms.Form):
+    """A task table to import into a plan (cchc_portal.lib.imports)."""
+
+    file = forms.FileField(
+        label=_("Tệp bảng nhiệm vụ"),
+        error_messages={"required": _("Hãy chọn tệp Excel (.xlsx) hoặc CSV.")},
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
+    )

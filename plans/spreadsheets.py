@@ -4,7 +4,9 @@ Officials keep the task appendix of a plan (nội dung – chủ trì – phối
 phẩm) in Excel, usually re-typed from a Word document. Reading is tolerant of how those files
 really look: title rows above the header, a header on any of the first rows with varying names,
 vertically merged cells ("Chủ trì" merged over several tasks), section rows ("I. …") between the
-tasks, and numbers written Vietnamese-style ("1.200", "12,5").
+tasks, and numbers written Vietnamese-style ("1.200", "12,5"). The file itself (its kind, size,
+encoding, merged ranges, formulas, the header row) is read by cchc_portal.lib.spreadsheets; this
+module holds the task table's rules.
 
 read_task_sheet() only reads: it resolves leads to the plan's roles (commune and agency plans)
 or subordinate units (province and district plans) and returns a preview with every problem
@@ -14,13 +16,10 @@ export_tasks_xlsx() writes the same columns, so an exported table can be importe
 
 from __future__ import annotations
 
-import csv
 import datetime
 import io
 import re
 import unicodedata
-import warnings
-import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -29,20 +28,21 @@ import openpyxl
 from django.db import transaction
 from django.db.models import Q, prefetch_related_objects
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from cchc_portal.lib.spreadsheets import HeaderSpec, SpreadsheetError, Table, cell_text, date_text, read_table
 from cchc_portal.lib.vietnamese import clean_spaces, fold
+from cchc_portal.lib.xlsx import FORMULA_PREFIXES
 from plans.models import Aggregation, Frequency, Plan, Target, Task, TaskGroup
 from plans.services import PlanError, add_group, add_target, add_task, group_for_role, require_editable
 from units.models import Level, Role, Unit
 
 # --- limits and fixed texts ---------------------------------------------------------------------
 
-HEADER_SCAN_ROWS = 15  # the header row is looked for among the first rows
 MAX_ROWS = 5000  # rows with content; a task table has tens, this only stops absurd files
-MAX_UNPACKED_BYTES = 100 * 1024 * 1024  # an .xlsx is a zip: refuse "zip bombs" before openpyxl reads it
 MAX_SPAN = 8  # how many comma-separated pieces one name may span ("UBND các xã, phường, đặc khu")
 
 # Headings of the groups an import creates for "every unit of a level"; the export writes them
@@ -65,17 +65,6 @@ EXPORT_HEADERS = [
     "Hình thức",
 ]
 EXPORT_WIDTHS = [6, 60, 30, 32, 22, 42, 24, 32]
-
-# A text cell starting with one of these is run as a formula by Excel, LibreOffice or Google
-# Sheets when a user opens or re-saves the file (CSV/formula injection, OWASP). The export
-# prefixes such texts with an apostrophe; the import strips that apostrophe again.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and encrypted (password) .xlsx files
-
-
-class SpreadsheetError(Exception):
-    """The file cannot be read at all; the message (Vietnamese) is shown as is."""
 
 
 # --- what a preview holds -----------------------------------------------------------------------
@@ -135,7 +124,7 @@ class TaskImportPreview:
         return not self.errors
 
 
-# --- the raw grid -------------------------------------------------------------------------------
+# --- the grid as text -----------------------------------------------------------------------------
 
 
 @dataclass
@@ -145,215 +134,28 @@ class _Sheet:
     cells: dict[int, dict[int, str]]
     # Cells that got their text from a vertically merged range above them.
     continued: set[tuple[int, int]] = field(default_factory=set)
-    # Cells whose value is a formula we cannot use: not calculated, or an error such as #REF!.
-    formulas: set[tuple[int, int]] = field(default_factory=set)
-    title: str = ""
+    # Cells that cannot be read (a formula without its value, #REF!…) → why, in Vietnamese.
+    problems: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
-def _number_text(value: int | float | Decimal) -> str:
-    """Numbers as Vietnamese write them, so that they parse like typed text: 12,5 not 12.5."""
-    number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
-    if number == number.to_integral_value():
-        return str(int(number))
-    return f"{number.normalize():f}".replace(".", ",")
-
-
-def _date_text(day: datetime.date) -> str:
-    """ "31/3/2026": how dates are cited in plans (no zero padding)."""
-    return f"{day.day}/{day.month}/{day.year}"
-
-
-def _cell_text(value: Any, number_format: str = "General") -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return _("Có") if value else _("Không")
-    if isinstance(value, datetime.datetime):
-        return _date_text(value.date())
-    if isinstance(value, datetime.date):
-        return _date_text(value)
-    if isinstance(value, int | float | Decimal):
-        if "%" in (number_format or ""):  # a cell formatted as a percentage stores 1 for 100 %
-            return _number_text(Decimal(str(value)) * 100) + "%"
-        return _number_text(value)
-    return unicodedata.normalize("NFC", str(value)).strip()
-
-
-def _checked_rows(cells: dict[int, dict[int, str]]) -> None:
-    if len(cells) > MAX_ROWS:
+def _sheet(table: Table) -> _Sheet:
+    grid = table.grid
+    if len(grid.rows) > MAX_ROWS:
         raise SpreadsheetError(
             _("Tệp có quá nhiều dòng (%(n)d); bảng nhiệm vụ chỉ được tối đa %(max)d dòng.")
-            % {"n": len(cells), "max": MAX_ROWS}
+            % {"n": len(grid.rows), "max": MAX_ROWS}
         )
-
-
-def _sheet_from_rows(rows: list[list[str]]) -> _Sheet:
-    cells: dict[int, dict[int, str]] = {}
-    for r, row in enumerate(rows, start=1):
-        for c, value in enumerate(row, start=1):
-            text = _cell_text(value)
-            if text:
-                cells.setdefault(r, {})[c] = text
-    _checked_rows(cells)
-    return _Sheet(cells)
-
-
-def _sheet_from_worksheet(ws: Any) -> _Sheet:
-    cells: dict[int, dict[int, str]] = {}
-    formulas: set[tuple[int, int]] = set()
-    # ws._cells holds only the cells the file has; iter_rows() would create every empty cell up
-    # to max_row, and re-typed spreadsheets often have formatting down to row 1,048,576.
-    for (r, c), cell in ws._cells.items():
-        value = cell.value
-        if value is None:
-            continue
-        text = _cell_text(value, cell.number_format)
-        if not text:
-            continue
-        if cell.data_type == "e":  # #REF!, #VALUE!, #N/A …
-            formulas.add((r, c))
-        elif isinstance(value, str) and text.startswith(FORMULA_START) and cell.quotePrefix:
-            # Typed as '=… in Excel: text on purpose, the same as the export's escaped texts.
-            text = "'" + text
-        cells.setdefault(r, {})[c] = text
-    _checked_rows(cells)
-    sheet = _Sheet(cells, formulas=formulas, title=ws.title)
-    # A vertically merged range keeps its value in the top-left cell only; every row of the
-    # range means that value ("Chủ trì" merged over three tasks). Horizontal merges (title rows,
-    # section rows spread over the table) keep their text in the first column only.
-    last = max(cells, default=0)
-    for merged in ws.merged_cells.ranges:
-        if merged.max_row <= merged.min_row:
-            continue
-        value = cells.get(merged.min_row, {}).get(merged.min_col)
-        if value is None:
-            continue
-        for r in range(merged.min_row + 1, min(merged.max_row, last) + 1):
-            cells.setdefault(r, {})[merged.min_col] = value
-            sheet.continued.add((r, merged.min_col))
+    sheet = _Sheet({r: {c: cell_text(v) for c, v in row.items()} for r, row in grid.cells.items()})
+    for r, row in grid.problems.items():
+        for c, problem in row.items():
+            sheet.cells.setdefault(r, {})[c] = problem.text
+            sheet.problems[r, c] = problem.message
+    for r, row in grid.fill_down().items():
+        for c, value in row.items():
+            if c not in sheet.cells.get(r, {}):
+                sheet.cells.setdefault(r, {})[c] = cell_text(value)
+                sheet.continued.add((r, c))
     return sheet
-
-
-def _quietly_open(content: bytes, **options: Any) -> Any:
-    # openpyxl warns about features it ignores (data validation, conditional formatting…);
-    # those warnings are noise for the user and errors under the test settings.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return openpyxl.load_workbook(io.BytesIO(content), **options)
-
-
-def _unreadable_xlsx() -> SpreadsheetError:
-    return SpreadsheetError(
-        _(
-            "Không đọc được tệp Excel: tệp bị hỏng hoặc không phải tệp .xlsx. "
-            "Hãy mở tệp bằng Excel rồi lưu lại dưới dạng .xlsx."
-        )
-    )
-
-
-def _read_xlsx(content: bytes) -> tuple[_Sheet, _Header]:
-    if content.startswith(_OLE_MAGIC):
-        raise SpreadsheetError(
-            _(
-                "Tệp Excel đang được đặt mật khẩu, hoặc là tệp .xls cũ được đổi tên. "
-                "Hãy gỡ mật khẩu (Tệp → Thông tin → Bảo vệ sổ làm việc) và lưu lại dưới dạng .xlsx."
-            )
-        )
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
-        raise _unreadable_xlsx() from exc
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise SpreadsheetError(
-            _("Tệp Excel khi giải nén quá lớn (%(size)s MB); giới hạn là %(limit)s MB.")
-            % {"size": round(unpacked / 1048576, 1), "limit": round(MAX_UNPACKED_BYTES / 1048576, 1)}
-        )
-    try:
-        # read_only=False: merged ranges are only known to a fully loaded sheet. data_only=True:
-        # the values Excel calculated (an STT column is often =A5+1), not the formulas.
-        workbook = _quietly_open(content, read_only=False, data_only=True)
-    except Exception as exc:  # openpyxl raises KeyError, InvalidFileException, XML errors… on a damaged file
-        raise _unreadable_xlsx() from exc
-    worksheets = list(workbook.worksheets)
-    if workbook.active in worksheets:  # the sheet the user last looked at first
-        worksheets.remove(workbook.active)
-        worksheets.insert(0, workbook.active)
-    has_data = False
-    for ws in worksheets:
-        sheet = _sheet_from_worksheet(ws)
-        has_data = has_data or bool(sheet.cells)
-        header = _find_header(sheet)
-        if header is not None:
-            _mark_uncalculated(content, sheet, header)
-            return sheet, header
-    if not has_data:
-        raise SpreadsheetError(_("Tệp không có dữ liệu."))
-    raise _no_header()
-
-
-def _mark_uncalculated(content: bytes, sheet: _Sheet, header: _Header) -> None:
-    """Find formulas that have no calculated value in the file.
-
-    With data_only=True such a cell reads as empty, and a task would silently lose its targets.
-    Excel and LibreOffice store a value for every formula when they save; files written by
-    programs often store none. A formula whose result is an empty text ("=IF(…;"";…)") reads as
-    empty too, so uncalculated formulas are only reported when *no* formula of the sheet has a
-    value, which is what an uncalculated file looks like.
-    """
-    used = set(header.columns.values())
-    missing: list[tuple[int, int, str]] = []
-    calculated = 0
-    try:
-        workbook = _quietly_open(content, read_only=True, data_only=False)
-    except Exception:  # the first, full read succeeded; without this check the import still works
-        return
-    try:
-        for row in workbook[sheet.title].iter_rows(min_row=header.row + 1):
-            for cell in row:
-                if getattr(cell, "data_type", None) != "f":
-                    continue
-                if cell.column in sheet.cells.get(cell.row, {}):
-                    calculated += 1
-                elif cell.column in used:
-                    missing.append((cell.row, cell.column, str(cell.value)))
-    finally:
-        workbook.close()
-    if calculated:
-        return
-    for r, c, formula in missing:
-        sheet.cells.setdefault(r, {})[c] = formula
-        sheet.formulas.add((r, c))
-
-
-def _read_csv(content: bytes) -> tuple[_Sheet, _Header]:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SpreadsheetError(
-            _(
-                "Tệp CSV không phải văn bản UTF-8. Trong Excel hãy chọn Lưu thành "
-                "“CSV UTF-8 (Comma delimited)”, hoặc gửi thẳng tệp .xlsx."
-            )
-        ) from exc
-    best: tuple[_Sheet, _Header] | None = None
-    has_data = False
-    for delimiter in (",", ";", "\t"):
-        try:
-            rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-        except csv.Error as exc:
-            raise SpreadsheetError(_("Tệp CSV không đúng định dạng (%(error)s).") % {"error": exc}) from exc
-        sheet = _sheet_from_rows(rows)
-        has_data = has_data or bool(sheet.cells)
-        header = _find_header(sheet)
-        # The delimiter that splits the header into the most known columns is the right one.
-        if header is not None and (best is None or len(header.columns) > len(best[1].columns)):
-            best = (sheet, header)
-    if not has_data:
-        raise SpreadsheetError(_("Tệp không có dữ liệu."))
-    if best is None:
-        raise _no_header()
-    return best
 
 
 # --- the header ---------------------------------------------------------------------------------
@@ -434,6 +236,17 @@ def _header_field(text: str) -> str | None:
     return next((name for variant, name in _HEADER_PREFIXES if key.startswith(variant + " ")), None)
 
 
+def _header_match(text: str) -> tuple[str, int] | None:
+    name = _header_field(text)
+    return None if name is None else (name, 0)  # the first column of a field wins
+
+
+# A task-content column and at least one other.
+HEADER = HeaderSpec(
+    match=_header_match, required={"title"}, min_fields=2, describe=gettext_lazy('cột "Nội dung nhiệm vụ"')
+)
+
+
 @dataclass
 class _Header:
     row: int
@@ -444,25 +257,6 @@ class _Header:
     @property
     def title_key(self) -> str:
         return _header_key(self.labels["title"])
-
-
-def _find_header(sheet: _Sheet) -> _Header | None:
-    """The first row (of the first 15) with a task-content column and at least one other."""
-    for r in sorted(r for r in sheet.cells if r <= HEADER_SCAN_ROWS):
-        columns: dict[str, int] = {}
-        labels: dict[str, str] = {}
-        for c, text in sorted(sheet.cells[r].items()):
-            name = _header_field(text)
-            if name is not None and name not in columns:
-                columns[name] = c
-                labels[name] = clean_spaces(text)
-        if "title" in columns and len(columns) >= 2:
-            return _Header(r, columns, labels, first_column=min(sheet.cells[r]))
-    return None
-
-
-def _no_header() -> SpreadsheetError:
-    return SpreadsheetError(_('Không tìm thấy dòng tiêu đề có cột "Nội dung nhiệm vụ" trong 15 dòng đầu.'))
 
 
 # --- leads: roles, units, "every unit of a level" ---------------------------------------------------
@@ -817,13 +611,6 @@ def _frequency(text: str) -> str:
     return Frequency.ONCE
 
 
-def _unescape(text: str) -> str:
-    """Undo the export's protection: "'=abc" → "=abc" (a text, not a formula)."""
-    if len(text) > 1 and text[0] == "'" and text[1] in "".join(FORMULA_START):
-        return text[1:]
-    return text
-
-
 # --- reading the rows -------------------------------------------------------------------------------
 
 MAX_LENGTHS = {"co": 300, "timing": 200, "product": 300}  # the model fields' max_length
@@ -847,15 +634,17 @@ class _Parser:
         return self.sheet.cells.get(r, {}).get(column, "") if column is not None else ""
 
     def cell(self, task: TaskRow, name: str) -> str | None:
-        """A cell's text, "" when empty; None for a formula, which is reported on the row."""
+        """A cell's text, "" when empty; None for a cell that cannot be read (a formula without its
+        value, see cchc_portal.lib.spreadsheets), which is reported on the row."""
         column = self.header.columns.get(name)
         text = self.raw(task.row, name)
         if column is None or not text:
             return ""
-        if (task.row, column) in self.sheet.formulas or text.startswith("="):
-            self.error(task, name, _("chứa công thức, hãy dán giá trị (Dán đặc biệt → Giá trị)"))
+        problem = self.sheet.problems.get((task.row, column))
+        if problem is not None:
+            self.error(task, name, problem)
             return None
-        return _unescape(text)
+        return text
 
     def is_own(self, r: int, name: str) -> bool:
         """The cell has content of its own (not copied down from a merged range)."""
@@ -1114,26 +903,10 @@ def read_task_sheet(
     Raises SpreadsheetError when the file cannot be read at all; everything else (unknown
     leads, formulas, duplicates, a plan that is no longer a draft) is reported in the preview.
     """
-    name = (filename or "").strip().lower()
-    if name.endswith(".xlsx"):
-        kind = "xlsx"
-    elif name.endswith(".csv"):
-        kind = "csv"
-    else:
-        message = _(
-            "Chỉ nhận tệp Excel (.xlsx) hoặc CSV (.csv); tệp “%(name)s” không thuộc hai loại này."
-        ) % {"name": filename}
-        if name.endswith(".xls"):
-            message += " " + _("Tệp .xls (Excel 97–2003) hãy mở bằng Excel rồi lưu lại dưới dạng .xlsx.")
-        raise SpreadsheetError(message)
-    if len(content) > max_bytes:
-        raise SpreadsheetError(
-            _("Tệp quá lớn (%(size)s MB); giới hạn là %(limit)s MB.")
-            % {"size": round(len(content) / 1048576, 1), "limit": round(max_bytes / 1048576, 1)}
-        )
-    if not content.strip():
-        raise SpreadsheetError(_("Tệp rỗng, không có dữ liệu."))
-    sheet, header = _read_xlsx(content) if kind == "xlsx" else _read_csv(content)
+    table = read_table(content, filename, HEADER, max_bytes=max_bytes)
+    sheet = _sheet(table)
+    found = table.header
+    header = _Header(found.row, found.columns, found.labels, first_column=min(table.grid.cells[found.row]))
 
     preview = TaskImportPreview(plan=plan, header_row=header.row, columns=dict(header.labels))
     file_errors: list[str] = []
@@ -1245,11 +1018,11 @@ def apply_task_import(preview: TaskImportPreview, *, by: Any = None, skip_invali
 
 
 def _safe(text: str) -> str | None:
-    """A text for a cell: no characters XML forbids, and never read as a formula (see FORMULA_START)."""
+    """A text for a cell: no characters XML forbids, and never read as a formula (see FORMULA_PREFIXES)."""
     text = ILLEGAL_CHARACTERS_RE.sub("", text or "")
     if not text:
         return None
-    return "'" + text if text.startswith(FORMULA_START) else text
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 def _target_text(target: Target) -> str:
@@ -1280,7 +1053,7 @@ def _timing_text(task: Task) -> str:
     parts = [task.timing_note] if task.timing_note else []
     found = _deadline_in(task.timing_note)
     if task.deadline is not None and (found is None or found[1] != task.deadline):
-        parts.append(_date_text(task.deadline))
+        parts.append(date_text(task.deadline))
     if task.frequency != Frequency.ONCE and _frequency(task.timing_note) != task.frequency:
         parts.insert(0, str(Frequency(task.frequency).label))
     return "; ".join(parts)

@@ -21,11 +21,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from cchc_portal.audit import history_entries
-from cchc_portal.lib import uploads
-from cchc_portal.lib.formatting import megabytes
+from cchc_portal.lib import imports
+from cchc_portal.lib.spreadsheets import SpreadsheetError, number_text
 from documents import services as document_services
 from documents.forms import SignedUploadForm
 from documents.models import OutgoingDocument
@@ -44,6 +45,7 @@ from plans.forms import (
     SectionTitleForm,
     TargetFormSet,
     TaskForm,
+    TaskImportForm,
     role_choices,
 )
 from plans.models import Plan, Section, SectionItem, Status, Target, Task, TaskGroup
@@ -749,67 +751,102 @@ def cascade_task(request: HttpRequest, plan: Plan, task_id: int) -> HttpResponse
 
 # --- spreadsheets -------------------------------------------------------------------------------------
 
-IMPORT_KIND = "tasks"
-SPREADSHEET_SUFFIXES = {".xlsx", ".csv"}
+
+class TaskImport(imports.Import):
+    """A task table from a spreadsheet into a draft plan (plans.spreadsheets)."""
+
+    kind = "tasks"
+    upload_form = TaskImportForm
+    refusals = (SpreadsheetError, services.PlanError)
+    form_template = "plans/task_import.html"
+    preview_template = "plans/task_import_preview.html"
+    refused_status = UNPROCESSABLE
+    cancelled_message = gettext_lazy("Đã hủy nhập. Không có nhiệm vụ nào được ghi.")
+
+    def __init__(self, request: HttpRequest, plan: Plan) -> None:
+        super().__init__(request)
+        self.plan = plan
+
+    @property
+    def max_bytes(self) -> int:
+        return settings.TASK_IMPORT_MAX_BYTES
+
+    def read(self, content: bytes, name: str, options: dict[str, Any]) -> Any:
+        from plans import spreadsheets
+
+        return spreadsheets.read_task_sheet(content, name, self.plan, self.max_bytes)
+
+    def preview(self, preview: Any, name: str) -> imports.Preview:
+        valid, invalid = len(preview.valid_rows), len(preview.invalid_rows)
+        shown = imports.Preview(
+            title=name,
+            summary=_("%(ok)d nhiệm vụ hợp lệ, %(bad)d dòng có lỗi.") % {"ok": valid, "bad": invalid},
+            outcome="changes" if preview.is_valid else "errors",
+            confirmable=bool(valid),
+            skippable=invalid,
+        )
+        shown.set_errors(preview.errors)
+        shown.add_table(
+            _("Nhiệm vụ trong tệp"),
+            [
+                _("Dòng"),
+                _("Nội dung nhiệm vụ"),
+                _("Chủ trì"),
+                _("Phối hợp"),
+                _("Thời gian"),
+                _("Chỉ tiêu, sản phẩm"),
+            ],
+            preview.rows,
+            _task_cells,
+            id="import-rows",
+            more=_("… và %(n)d dòng khác."),
+            invalid=lambda row: bool(row.errors),
+        )
+        return shown
+
+    def apply(self, preview: Any, *, content: bytes, name: str, skip_invalid: bool) -> imports.Applied:
+        from plans import spreadsheets
+
+        created = spreadsheets.apply_task_import(preview, by=self.request.user, skip_invalid=skip_invalid)
+        return imports.Applied(_("Đã thêm %(n)d nhiệm vụ từ tệp.") % {"n": created})
+
+    def form_url(self) -> str:
+        return reverse("plans:import", args=[self.plan.pk])
+
+    def done_url(self) -> str:
+        return reverse("plans:edit", args=[self.plan.pk])
+
+    def context(self) -> dict[str, Any]:
+        return {"plan": self.plan}
 
 
-def _suffix(name: str) -> str:
-    return "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+def _task_cells(row: Any) -> list[Any]:
+    from plans import spreadsheets
+
+    if row.lead_role:
+        lead = row.lead_role.name
+    elif row.lead_unit:
+        lead = row.lead_unit.full_name
+    elif row.lead_level:
+        lead = spreadsheets.LEVEL_HEADINGS.get(row.lead_level, row.lead_level)  # every unit of a level
+    else:
+        lead = row.lead_label
+    partners = [r.name for r in row.co_roles] + [u.full_name for u in row.co_units]
+    amounts = [f"{t.name} — {number_text(t.value)} {t.unit_of_measure}".rstrip() for t in row.targets]
+    return [
+        row.row,
+        row.title,
+        lead,
+        ", ".join([*partners, row.co_text] if row.co_text else partners),
+        row.timing_note,
+        imports.Lines(amounts + ([row.product] if row.product else [])),
+    ]
 
 
 @editor_view
 def task_import(request: HttpRequest, plan: Plan) -> HttpResponse:
     """Upload a task table → preview with row errors (nothing written) → confirm or cancel."""
-    from plans import spreadsheets
-
-    action = request.POST.get("action") if request.method == "POST" else None
-    context: dict[str, Any] = {"plan": plan}
-    if action in {"confirm", "cancel"}:
-        token, suffix = request.POST.get("token", ""), request.POST.get("suffix", "")
-        content = uploads.unstash(IMPORT_KIND, token, suffix) if suffix in SPREADSHEET_SUFFIXES else None
-        if content is None:
-            messages.error(request, _("Phiên xem trước đã hết hạn hoặc không hợp lệ. Hãy tải tệp lên lại."))
-            return redirect("plans:import", plan.pk)
-        if action == "cancel":
-            uploads.discard(IMPORT_KIND, token, suffix)
-            messages.info(request, _("Đã hủy nhập. Không có nhiệm vụ nào được ghi."))
-            return redirect("plans:edit", plan.pk)
-        try:
-            preview = spreadsheets.read_task_sheet(content, f"tasks{suffix}", plan)
-            created = spreadsheets.apply_task_import(
-                preview, by=request.user, skip_invalid=request.POST.get("skip_invalid") == "on"
-            )
-        except (spreadsheets.SpreadsheetError, services.PlanError) as exc:
-            messages.error(request, str(exc))
-            return redirect("plans:import", plan.pk)
-        uploads.discard(IMPORT_KIND, token, suffix)
-        messages.success(request, _("Đã thêm %(n)d nhiệm vụ từ tệp.") % {"n": created})
-        return redirect("plans:edit", plan.pk)
-
-    if action == "preview":
-        upload = request.FILES.get("file")
-        suffix = _suffix(upload.name) if upload else ""
-        if upload is None:
-            context["error"] = _("Hãy chọn tệp Excel (.xlsx) hoặc CSV.")
-        elif upload.size > settings.TASK_IMPORT_MAX_BYTES:
-            context["error"] = _("Tệp quá lớn (%(size)s MB); giới hạn là %(limit)s MB.") % {
-                "size": megabytes(upload.size),
-                "limit": megabytes(settings.TASK_IMPORT_MAX_BYTES),
-            }
-        else:
-            content = upload.read()
-            try:
-                preview = spreadsheets.read_task_sheet(
-                    content, upload.name, plan, settings.TASK_IMPORT_MAX_BYTES
-                )
-            except spreadsheets.SpreadsheetError as exc:
-                context["error"] = str(exc)
-            else:
-                token = uploads.stash(IMPORT_KIND, content, suffix) if preview.valid_rows else ""
-                context |= {"preview": preview, "token": token, "suffix": suffix, "filename": upload.name}
-                return render(request, "plans/task_import_preview.html", context)
-        return render(request, "plans/task_import.html", context, status=UNPROCESSABLE)
-    return render(request, "plans/task_import.html", context)
+    return imports.handle(request, TaskImport(request, plan))
 
 
 @plan_view()

@@ -3,25 +3,22 @@ import with its preview, the import batches, and an Excel/CSV export (django-imp
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export import fields, resources
 from import_export.admin import ExportMixin
 
-from cchc_portal.lib import uploads
-from cchc_portal.lib.formatting import megabytes
+from cchc_portal.lib import imports
 from procedures import services
 from procedures.models import ImportBatch, Procedure, ProcedureChange
 from procedures.reading import ReadError, read_procedures
-
-IMPORT_KIND = "procedures"
-PREVIEW_LIMIT = 300  # rows listed per category in the preview (the counts are always complete)
 
 
 class ProcedureResource(resources.ModelResource):
@@ -53,13 +50,7 @@ class ProcedureResource(resources.ModelResource):
         return ", ".join(procedure.level_labels())
 
 
-class ProcedureImportForm(forms.Form):
-    file = forms.FileField(
-        label=gettext_lazy("Tệp danh mục TTHC (.xlsx hoặc .csv)"),
-        help_text=gettext_lazy(
-            "Tệp xuất từ Cổng DVC quốc gia, hoặc phụ lục quyết định công bố của tỉnh đã nhập vào Excel."
-        ),
-    )
+class ProcedureImportOptionsForm(forms.Form):
     full_list = forms.ChoiceField(
         label=gettext_lazy("Tệp là"),
         choices=[
@@ -74,8 +65,142 @@ class ProcedureImportForm(forms.Form):
     )
 
 
+class ProcedureImportForm(ProcedureImportOptionsForm):
+    file = forms.FileField(
+        label=gettext_lazy("Tệp danh mục TTHC (.xlsx hoặc .csv)"),
+        help_text=gettext_lazy(
+            "Tệp xuất từ Cổng DVC quốc gia, hoặc phụ lục quyết định công bố của tỉnh đã nhập vào Excel."
+        ),
+    )
+    field_order = ["file", "full_list"]
+
+
 def _full_list(choice: str) -> bool | None:
     return {"full": True, "partial": False}.get(choice)
+
+
+SHAPES = {
+    "portal": gettext_lazy("tệp xuất từ Cổng DVC quốc gia"),
+    "csv": "CSV",
+    "appendix": gettext_lazy("phụ lục quyết định công bố"),
+}
+
+
+class CatalogueImport(imports.AdminImport):
+    """The catalogue of procedures from a spreadsheet: new, changed and repealed procedures."""
+
+    kind = "procedures"
+    upload_form = ProcedureImportForm
+    options_form = ProcedureImportOptionsForm
+    refusals = (ReadError, services.ImportRefused)
+    title = gettext_lazy("Nhập danh mục TTHC")
+    intro = gettext_lazy(
+        "Tải lên danh mục thủ tục hành chính. Hệ thống cho xem trước thủ tục thêm mới, sửa đổi, không đổi, "
+        "bị bãi bỏ và các dòng lỗi; chưa có gì được ghi cho đến khi bạn xác nhận."
+    )
+    intro_items = (
+        gettext_lazy(
+            "Tệp xuất từ Cổng Dịch vụ công quốc gia (.xlsx): dòng tiêu đề Mã số · Tên · Cơ quan ban hành · "
+            "Cơ quan thực hiện · Lĩnh vực."
+        ),
+        gettext_lazy(
+            "Phụ lục quyết định công bố của tỉnh đã nhập vào Excel: dòng tiêu đề được tự tìm trong 15 dòng đầu; "
+            "các dòng mục như “A. THỦ TỤC HÀNH CHÍNH CẤP TỈNH”, “I. LĨNH VỰC HỘ TỊCH” đặt cấp và lĩnh vực "
+            "cho các dòng bên dưới."
+        ),
+        gettext_lazy("Tệp CSV mã UTF-8 (có hoặc không có BOM) hoặc UTF-16 (văn bản Unicode của Excel)."),
+    )
+    stale_message = gettext_lazy(
+        "Danh mục vừa được cập nhật bởi một lần nhập khác; hãy xem lại bản xem trước rồi xác nhận."
+    )
+
+    @property
+    def max_bytes(self) -> int:
+        return settings.PROCEDURE_IMPORT_MAX_BYTES
+
+    def read(self, content: bytes, name: str, options: dict[str, Any]) -> services.ImportPlan:
+        sheet = read_procedures(content, name, max_bytes=self.max_bytes)
+        return services.plan_import(sheet, full_list=_full_list(options["full_list"]))
+
+    def fingerprint(self, plan: services.ImportPlan) -> str:
+        return plan.fingerprint()
+
+    def preview(self, plan: services.ImportPlan, name: str) -> imports.Preview:
+        sheet, counts = plan.sheet, plan.counts
+        preview = imports.Preview(
+            title=f"{name} — {SHAPES[sheet.shape]}",
+            notes=[
+                _("Trang tính “%(sheet)s”, dòng tiêu đề số %(row)d.")
+                % {"sheet": sheet.sheet_name, "row": sheet.header_row}
+            ],
+            counts=[
+                imports.Count(_("Thêm mới"), counts["new"], "count-new"),
+                imports.Count(_("Sửa đổi"), counts["changed"], "count-changed"),
+                imports.Count(_("Không đổi"), counts["unchanged"], "count-unchanged"),
+                imports.Count(_("Bị bãi bỏ"), counts["repealed"], "count-repealed"),
+                imports.Count(_("Dòng lỗi"), counts["invalid"], "count-invalid"),
+            ],
+            warnings=sheet.warnings,
+            confirmable=plan.has_changes,
+            skippable=counts["invalid"],
+        )
+        if not plan.has_changes:
+            preview.summary = _("Tệp không có thay đổi nào so với danh mục hiện có.")
+            preview.outcome = "nothing"
+        preview.set_errors([error for planned in plan.of("invalid") for error in planned.row.errors])
+        more = _("… và %(n)d thủ tục khác.")
+        preview.add_table(
+            _("Thủ tục sửa đổi"),
+            [_("Dòng"), _("Mã"), _("Tên"), _("Thay đổi")],
+            plan.of("changed"),
+            lambda r: [
+                r.row.line,
+                r.row.code,
+                r.row.name,
+                imports.Changes(
+                    [
+                        imports.Change(
+                            services.LABELS[name], services.describe(before), services.describe(after)
+                        )
+                        for name, (before, after) in r.diff.items()
+                    ]
+                ),
+            ],
+            id="changed-rows",
+            more=more,
+        )
+        preview.add_table(
+            _("Thủ tục không còn trong tệp (sẽ đánh dấu bị bãi bỏ)"),
+            [_("Mã"), _("Tên")],
+            plan.repealed,
+            lambda p: [p.code, p.name],
+            id="repealed-rows",
+            more=more,
+        )
+        preview.add_table(
+            _("Thủ tục thêm mới"),
+            [_("Dòng"), _("Mã"), _("Tên"), _("Lĩnh vực"), _("Cơ quan thực hiện")],
+            plan.of("new"),
+            lambda r: [r.row.line, r.row.code, r.row.name, r.row.field, "; ".join(r.row.agencies)],
+            id="new-rows",
+            more=more,
+        )
+        return preview
+
+    def apply(
+        self, plan: services.ImportPlan, *, content: bytes, name: str, skip_invalid: bool
+    ) -> imports.Applied:
+        batch = services.apply_import(
+            plan, source_name=name, content=content, by=self.request.user, skip_invalid=skip_invalid
+        )
+        if batch is None:
+            return imports.Applied(
+                _("Tệp không có thay đổi nào so với danh mục hiện có; không có gì được ghi."), wrote=False
+            )
+        return imports.Applied(
+            _("Đã nhập %(file)s: %(a)d thêm mới, %(c)d sửa đổi, %(r)d bãi bỏ, %(s)d dòng lỗi bỏ qua.")
+            % {"file": name, "a": batch.added, "c": batch.changed, "r": batch.repealed, "s": batch.skipped}
+        )
 
 
 @admin.register(Procedure)
@@ -114,130 +239,7 @@ class ProcedureAdmin(ExportMixin, admin.ModelAdmin):
         if not request.user.is_superuser:
             messages.error(request, _("Chỉ quản trị viên hệ thống được nhập danh mục thủ tục hành chính."))
             return HttpResponseRedirect(reverse("admin:procedures_procedure_changelist"))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": _("Nhập danh mục TTHC"),
-        }
-        action = request.POST.get("action") if request.method == "POST" else None
-        if action in {"confirm", "cancel"}:
-            return self._finish(request, action)
-        form = ProcedureImportForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
-            upload = form.cleaned_data["file"]
-            if upload.size > settings.PROCEDURE_IMPORT_MAX_BYTES:
-                form.add_error(
-                    "file",
-                    _("Tệp quá lớn (%(size)s MB); giới hạn là %(limit)s MB.")
-                    % {
-                        "size": megabytes(upload.size),
-                        "limit": megabytes(settings.PROCEDURE_IMPORT_MAX_BYTES),
-                    },
-                )
-            else:
-                content = upload.read()
-                try:
-                    sheet = read_procedures(
-                        content, upload.name, max_bytes=settings.PROCEDURE_IMPORT_MAX_BYTES
-                    )
-                except ReadError as exc:
-                    form.add_error("file", str(exc))
-                else:
-                    plan = services.plan_import(sheet, full_list=_full_list(form.cleaned_data["full_list"]))
-                    token = uploads.stash(IMPORT_KIND, content, ".bin")
-                    return render(
-                        request,
-                        "admin/procedures/procedure/import_preview.html",
-                        context
-                        | _preview_context(plan)
-                        | {
-                            "token": token,
-                            "source_name": upload.name,
-                            "full_list": form.cleaned_data["full_list"],
-                            "fingerprint": plan.fingerprint(),
-                        },
-                    )
-        return render(request, "admin/procedures/procedure/import_form.html", context | {"form": form})
-
-    def _finish(self, request: HttpRequest, action: str) -> HttpResponse:
-        token = request.POST.get("token", "")
-        content = uploads.unstash(IMPORT_KIND, token, ".bin")
-        if content is None:
-            messages.error(request, _("Phiên xem trước đã hết hạn hoặc không hợp lệ. Hãy tải tệp lên lại."))
-            return HttpResponseRedirect(reverse("admin:procedures_procedure_import"))
-        if action == "cancel":
-            uploads.discard(IMPORT_KIND, token, ".bin")
-            messages.info(request, _("Đã hủy nhập. Không có gì được ghi."))
-            return HttpResponseRedirect(reverse("admin:procedures_procedure_changelist"))
-        source_name = request.POST.get("source_name", "?")[:255]
-        try:
-            sheet = read_procedures(content, source_name, max_bytes=settings.PROCEDURE_IMPORT_MAX_BYTES)
-            plan = services.plan_import(sheet, full_list=_full_list(request.POST.get("full_list", "auto")))
-            if plan.fingerprint() != request.POST.get("fingerprint"):
-                raise services.ImportRefused(
-                    _(
-                        "Danh mục vừa được cập nhật bởi một lần nhập khác; hãy xem lại bản xem trước rồi xác nhận."
-                    )
-                )
-            batch = services.apply_import(
-                plan,
-                source_name=source_name,
-                content=content,
-                by=request.user,
-                skip_invalid=request.POST.get("skip_invalid") == "1",
-            )
-        except (ReadError, services.ImportRefused) as exc:
-            messages.error(request, str(exc))
-            return HttpResponseRedirect(reverse("admin:procedures_procedure_import"))
-        uploads.discard(IMPORT_KIND, token, ".bin")
-        if batch is None:
-            messages.info(
-                request, _("Tệp không có thay đổi nào so với danh mục hiện có; không có gì được ghi.")
-            )
-        else:
-            messages.success(
-                request,
-                _("Đã nhập %(file)s: %(a)d thêm mới, %(c)d sửa đổi, %(r)d bãi bỏ, %(s)d dòng lỗi bỏ qua.")
-                % {
-                    "file": source_name,
-                    "a": batch.added,
-                    "c": batch.changed,
-                    "r": batch.repealed,
-                    "s": batch.skipped,
-                },
-            )
-        return HttpResponseRedirect(reverse("admin:procedures_procedure_changelist"))
-
-
-def _preview_context(plan: services.ImportPlan) -> dict:
-    def rows(kind: str):
-        items = plan.of(kind)
-        return items[:PREVIEW_LIMIT], max(0, len(items) - PREVIEW_LIMIT)
-
-    new, more_new = rows("new")
-    changed, more_changed = rows("changed")
-    invalid, more_invalid = rows("invalid")
-    return {
-        "plan": plan,
-        "counts": plan.counts,
-        "new_rows": new,
-        "more_new": more_new,
-        "changed_rows": [
-            (
-                r,
-                [
-                    (services.LABELS[name], services.describe(before), services.describe(after))
-                    for name, (before, after) in r.diff.items()
-                ],
-            )
-            for r in changed
-        ],
-        "more_changed": more_changed,
-        "invalid_rows": invalid,
-        "more_invalid": more_invalid,
-        "repealed": plan.repealed[:PREVIEW_LIMIT],
-        "more_repealed": max(0, len(plan.repealed) - PREVIEW_LIMIT),
-    }
+        return imports.handle(request, CatalogueImport(request, self))
 
 
 class ProcedureChangeInline(admin.TabularInline):

@@ -1,7 +1,8 @@
 """Reading the spreadsheets admins import into the catalogue of administrative procedures (TTHC).
 
-A pure reader: bytes in, a `Sheet` out, no database access. Two shapes of workbook are understood
-(domain.md §4.2):
+A pure reader: bytes in, a `Sheet` out, no database access. The file itself (its kind, size,
+encoding, merged ranges, formulas, the header row) is read by cchc_portal.lib.spreadsheets; this
+module holds the catalogue's rules. Two shapes of workbook are understood (domain.md §4.2):
 
 * "portal": the national public-service portal's export (title row, header `Mã số · Tên · Cơ quan
   ban hành · Cơ quan thực hiện · Lĩnh vực`, several agencies per cell, one per line);
@@ -10,43 +11,36 @@ A pure reader: bytes in, a `Sheet` out, no database access. Two shapes of workbo
   "I. LĨNH VỰC HỘ TỊCH" / "DANH MỤC … BỊ BÃI BỎ" that set the level, field or status of the rows
   below, vertically merged cells);
 
-and CSV (UTF-8, "," or ";"). A file that cannot be read at all raises `ReadError`; a row that
-cannot be used is kept with its `errors` (Vietnamese, each naming the row and the column).
+and CSV. A file that cannot be read at all raises `ReadError`; a row that cannot be used is kept
+with its `errors` (Vietnamese, each naming the row and the column).
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime
 import functools
-import io
 import re
-import warnings
-import zipfile
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from cchc_portal.lib.spreadsheets import Grid, Header, HeaderSpec, SpreadsheetError, cell_text, read_table
 from cchc_portal.lib.vietnamese import clean_spaces, fold
 from procedures.models import Level, OnlineLevel, ProcedureStatus
 
-HEADER_SCAN_ROWS = 15
-# An .xlsx is a zip of XML; openpyxl holds every cell in memory. 100 MB of XML is several hundred
-# thousand rows, far beyond any catalogue, and keeps a zip bomb from exhausting the server.
-MAX_UNPACKED_BYTES = 100 * 1024 * 1024
 MAX_FIELD_LENGTH = 255  # Procedure.field / Procedure.ministry
 MAX_DECISIONS_LENGTH = 500  # Procedure.decisions
 
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # compound file: .xls, or an encrypted (password) .xlsx
-_ENCRYPTED_MARKS = (b"EncryptedPackage", "EncryptedPackage".encode("utf-16-le"))
-
-
-class ReadError(Exception):
-    """The whole file is refused; str(exc) is a clear Vietnamese message shown as is."""
+# The whole file is refused; str(exc) is a clear Vietnamese message shown as is. The name this
+# app has always used for the core's error.
+ReadError = SpreadsheetError
 
 
 @dataclasses.dataclass
 class ProcedureRow:
-    line: int  # row number in the sheet as Excel shows it (1-based), or the CSV line
+    line: int  # row number in the sheet as Excel shows it (1-based); a CSV's record number
     code: str  # opaque text: "1.001193", "2.000200", "1.001193.01", "C08_XPHCDB"
     name: str  # whitespace collapsed, NFC
     field: str = ""  # lĩnh vực
@@ -73,49 +67,22 @@ class Sheet:
 
 # --- text helpers ---------------------------------------------------------------------------------
 
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")  # zero-width spaces, BOM, soft hyphen
 _LINE_SPLIT = re.compile(r"[\r\n\u2028\u2029\v\f]+")
 _AGENCY_SPLIT = re.compile(r"[\r\n\u2028\u2029\v\f;]+")
 _BULLET = re.compile(r"^(?:[-+•*–]\s*)+")
 
 
-def _date_text(day: datetime.date) -> str:
-    return f"{day.day:02d}/{day.month:02d}/{day.year}"
-
-
-def _raw_text(value: Any) -> str:
-    """A cell's value as text, line breaks kept."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return _INVISIBLE.sub("", value)
-    if isinstance(value, bool):
-        return "Có" if value else "Không"
-    if isinstance(value, datetime.datetime):
-        return _date_text(value.date())
-    if isinstance(value, datetime.date):
-        return _date_text(value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def _text(value: Any) -> str:
-    """One line: NFC, invisible characters removed, whitespace (NBSP, line breaks) collapsed."""
-    return clean_spaces(_raw_text(value))
+    """One line: whitespace (NBSP, line breaks) collapsed."""
+    return clean_spaces(cell_text(value))
 
 
 def _lines(value: Any, splitter: re.Pattern[str] = _LINE_SPLIT) -> list[str]:
-    return [line for part in splitter.split(_raw_text(value)) if (line := clean_spaces(part))]
+    return [line for part in splitter.split(cell_text(value)) if (line := clean_spaces(part))]
 
 
 def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _mb(size: int) -> str:
-    text = f"{size / 1048576:.1f}".removesuffix(".0")
-    return text.replace(".", ",")
 
 
 def _sentence_case(text: str) -> str:
@@ -133,217 +100,6 @@ _FIELD_COUNT = re.compile(r"\s*\((?:\d+|gồm|có)[^)]*\)\s*$", re.IGNORECASE)
 def _field_name(text: str) -> str:
     text = _FIELD_COUNT.sub("", text).strip(" .:;,-–")
     return _sentence_case(text)
-
-
-# --- file type ------------------------------------------------------------------------------------
-
-_NOT_A_SPREADSHEET = (
-    "Tệp không phải bảng tính Excel (.xlsx) hay tệp CSV; hãy chọn tệp danh mục thủ tục hành chính "
-    "dạng .xlsx hoặc .csv."
-)
-
-
-def _file_kind(content: bytes) -> str:
-    """ "xlsx" or "csv" from the bytes; anything else is refused here with its own message."""
-    if content.startswith(_OLE_MAGIC):
-        if any(mark in content for mark in _ENCRYPTED_MARKS):
-            raise ReadError("Tệp Excel được bảo vệ bằng mật khẩu; hãy bỏ mật khẩu rồi nhập lại.")
-        raise ReadError("Tệp Excel 97-2003 (.xls) chưa được hỗ trợ; hãy mở bằng Excel và lưu thành .xlsx.")
-    if content.startswith(b"PK"):
-        return "xlsx"
-    if content.startswith(b"%PDF"):
-        raise ReadError(
-            "Tệp PDF chưa được hỗ trợ; hãy nhập danh mục từ bảng tính Excel (.xlsx) hoặc tệp CSV."
-        )
-    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ReadError('Tệp văn bản UTF-16 chưa được hỗ trợ; hãy lưu lại thành "CSV UTF-8" rồi nhập lại.')
-    head = content[:8192]
-    if b"\x00" in head:
-        raise ReadError(_NOT_A_SPREADSHEET)
-    start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if start.startswith((b"<!doctype", b"<html", b"<table", b"<?xml", b"<meta", b"<head", b"<body")):
-        raise ReadError(
-            "Tệp là trang HTML/XML (thường do phần mềm xuất ra với đuôi .xls), không phải bảng tính; "
-            "hãy mở bằng Excel và lưu thành .xlsx."
-        )
-    return "csv"
-
-
-# --- a sheet as sparse cells ----------------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class _Table:
-    name: str
-    cells: dict[int, dict[int, Any]]  # line → column → value; only lines with a value or formula
-    formulas: dict[int, dict[int, str]]  # line → column → what stands instead of a value
-    merges: list[tuple[int, int, int, int]]  # min_row, min_col, max_row, max_col
-    blank_lines: list[int]  # CSV: lines of empty records (xlsx: gaps in `cells`)
-    header_limit: int  # the header is looked for in lines ≤ this
-    is_csv: bool = False
-
-
-def _formula_text(value: Any) -> str:
-    text = getattr(value, "text", None) or str(value)  # ArrayFormula / DataTableFormula
-    return text if text.startswith("=") else "=" + text
-
-
-def _xlsx_tables(content: bytes) -> list[_Table]:
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            infos = archive.infolist()
-            names = {info.filename for info in infos}
-            unpacked = sum(info.file_size for info in infos)
-            mimetype = b""
-            if "mimetype" in names:
-                with archive.open("mimetype") as entry:
-                    mimetype = entry.read(100)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
-        raise ReadError(
-            "Tệp Excel bị hỏng hoặc không phải tệp .xlsx; hãy mở bằng Excel, lưu lại thành .xlsx rồi nhập lại."
-        ) from exc
-    if "xl/workbook.xml" not in names:
-        if b"opendocument.spreadsheet" in mimetype:
-            raise ReadError("Tệp OpenDocument (.ods) chưa được hỗ trợ; hãy mở và lưu thành .xlsx.")
-        raise ReadError(
-            "Tệp nén này không phải bảng tính Excel (.xlsx): không có xl/workbook.xml. "
-            "Hãy chọn tệp danh mục dạng .xlsx hoặc .csv."
-        )
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise ReadError(
-            f"Tệp Excel khi giải nén quá lớn ({_mb(unpacked)} MB); giới hạn là {_mb(MAX_UNPACKED_BYTES)} MB."
-        )
-    import openpyxl
-
-    try:
-        # openpyxl warns about what it ignores (data validation, no default style…): noise for the
-        # user, and errors under the test settings.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            # read_only=True and openpyxl's own sheet parser: no cell objects, about twice as fast
-            # as a full load; the parser also reads the merged ranges (mergeCells).
-            # data_only=False: formulas are seen as formulas, not as their cached value.
-            workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=False)
-            try:
-                # Visible sheets first: a hidden sheet is usually a lookup list or an old copy.
-                sheets = sorted(workbook.worksheets, key=lambda ws: ws.sheet_state != "visible")
-                tables = [_table_from_stream(workbook, ws) for ws in sheets]
-            finally:
-                workbook.close()
-    except ReadError:
-        raise
-    except Exception as exc:  # KeyError, InvalidFileException, XML errors… on a damaged file
-        raise ReadError(
-            "Tệp Excel bị hỏng hoặc không đọc được; hãy mở bằng Excel, lưu lại thành .xlsx rồi nhập lại."
-        ) from exc
-    return tables
-
-
-_PLAIN_VALUES = (str, int, float, datetime.date, datetime.time, datetime.timedelta)
-
-
-def _table_from_stream(workbook: Any, ws: Any) -> _Table:
-    """One sheet's cells, formulas and merged ranges, streamed by openpyxl's sheet parser (only
-    the cells the file has: re-typed spreadsheets are often formatted down to row 1,048,576)."""
-    from openpyxl.utils.cell import range_boundaries
-    from openpyxl.worksheet._reader import WorkSheetParser
-
-    cells: dict[int, dict[int, Any]] = {}
-    formulas: dict[int, dict[int, str]] = {}
-    with ws._get_source() as source:
-        parser = WorkSheetParser(
-            source,
-            ws._shared_strings,
-            data_only=False,
-            epoch=workbook.epoch,
-            date_formats=workbook._date_formats,
-            timedelta_formats=workbook._timedelta_formats,
-        )
-        for r, row in parser.parse():
-            for cell in row:
-                value = cell["value"]
-                if value is None:
-                    continue
-                c = cell["column"]
-                data_type = cell["data_type"]
-                if data_type == "f" or not isinstance(value, _PLAIN_VALUES):
-                    formulas.setdefault(r, {})[c] = (
-                        f"ô chứa công thức ({_short(_formula_text(value), 40)}); hãy dán giá trị."
-                    )
-                    cells.setdefault(r, {})
-                    continue
-                if data_type == "e":  # #N/A, #REF!…
-                    formulas.setdefault(r, {})[c] = (
-                        f"ô báo lỗi Excel ({_short(str(value), 20)}); hãy sửa ô này."
-                    )
-                    cells.setdefault(r, {})
-                    continue
-                if isinstance(value, str) and not _INVISIBLE.sub("", value).strip():
-                    continue
-                cells.setdefault(r, {})[c] = value
-        merges = []
-        for merged in getattr(parser.merged_cells, "mergeCell", None) or []:
-            min_col, min_row, max_col, max_row = range_boundaries(merged.ref)
-            merges.append((min_row, min_col, max_row, max_col))
-    return _Table(ws.title, cells, formulas, merges, [], HEADER_SCAN_ROWS)
-
-
-def _csv_table(text: str, delimiter: str, name: str, limit: int | None = None) -> _Table:
-    cells: dict[int, dict[int, Any]] = {}
-    formulas: dict[int, dict[int, str]] = {}
-    blank: list[int] = []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header_limit = 0
-    records = 0
-    while True:
-        line = reader.line_num + 1  # where the record starts (a quoted cell may span lines)
-        try:
-            record = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise ReadError(f"Tệp CSV không đúng định dạng ở dòng {line} ({exc}).") from exc
-        records += 1
-        if records <= HEADER_SCAN_ROWS:
-            header_limit = line
-        row: dict[int, Any] = {}
-        for c, value in enumerate(record, start=1):
-            value = _INVISIBLE.sub("", value)
-            if not value.strip():
-                continue
-            if value.lstrip().startswith("=") and len(value.strip()) > 1:
-                # CSV holds no formulas; a text like this is what Excel would run (CSV injection).
-                formulas.setdefault(line, {})[c] = (
-                    f"ô bắt đầu bằng dấu = như một công thức ({_short(value.strip(), 40)}); hãy dán giá trị."
-                )
-                continue
-            row[c] = value
-        if row or line in formulas:
-            cells[line] = row
-        else:
-            blank.append(line)
-        if limit is not None and records >= limit:
-            break
-    return _Table(name, cells, formulas, [], blank, header_limit, is_csv=True)
-
-
-def _csv_text(content: bytes) -> str:
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ReadError(
-            'Tệp CSV không ở dạng UTF-8 (chữ tiếng Việt sẽ bị lỗi); trong Excel hãy chọn Lưu thành "CSV UTF-8 '
-            '(Comma delimited)" rồi nhập lại, hoặc nhập thẳng tệp .xlsx.'
-        ) from exc
-
-
-def _csv_delimiters(text: str) -> list[str]:
-    sample = "\n".join(text[:65536].splitlines()[:30])
-    try:
-        sniffed = csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
-    except csv.Error:
-        sniffed = ","
-    return list(dict.fromkeys([sniffed, ",", ";", "\t"]))
 
 
 # --- the header -----------------------------------------------------------------------------------
@@ -441,39 +197,19 @@ def _header_field(text: str) -> tuple[str, int] | None:
     return None
 
 
-_LOOKED_FOR = (
-    "Không tìm thấy dòng tiêu đề có cột Mã TTHC và Tên thủ tục trong 15 dòng đầu{where}. Tên cột được nhận: "
-    "mã — “Mã số”, “Mã TTHC”, “Mã thủ tục”, “Mã số TTHC”, “Mã số thủ tục”, “Mã DVC”, “Mã”; "
-    "tên — “Tên”, “Tên thủ tục”, “Tên TTHC”, “Tên thủ tục hành chính”, “Nội dung thủ tục”."
+def _header_match(text: str) -> tuple[str, int] | None:
+    return _header_field(text)
+
+
+HEADER = HeaderSpec(
+    match=_header_match,
+    required={"code", "name"},
+    describe=gettext_lazy("cột Mã TTHC và Tên thủ tục"),
+    hint=gettext_lazy(
+        "Tên cột được nhận: mã — “Mã số”, “Mã TTHC”, “Mã thủ tục”, “Mã số TTHC”, “Mã số thủ tục”, “Mã DVC”, "
+        "“Mã”; tên — “Tên”, “Tên thủ tục”, “Tên TTHC”, “Tên thủ tục hành chính”, “Nội dung thủ tục”."
+    ),
 )
-
-
-@dataclasses.dataclass
-class _Header:
-    line: int
-    columns: dict[str, int]  # field → column (1-based)
-    labels: dict[str, str]  # field → header text as written
-
-
-def _find_header(table: _Table) -> _Header | None:
-    for line in sorted(r for r in table.cells if r <= table.header_limit):
-        best: dict[str, tuple[int, int, str]] = {}
-        for c, value in sorted(table.cells[line].items()):
-            if not isinstance(value, str):
-                continue
-            found = _header_field(value)
-            if found is None:
-                continue
-            name, priority = found
-            if name not in best or priority < best[name][0]:
-                best[name] = (priority, c, _text(value))
-        if "code" in best and "name" in best:
-            return _Header(
-                line,
-                {name: c for name, (_, c, _) in best.items()},
-                {name: label for name, (_, _, label) in best.items()},
-            )
-    return None
 
 
 # --- codes ----------------------------------------------------------------------------------------
@@ -773,8 +509,8 @@ def _looks_like_heading(texts: list[str]) -> bool:
 
 
 class _Reader:
-    def __init__(self, table: _Table, header: _Header) -> None:
-        self.table = table
+    def __init__(self, grid: Grid, header: Header) -> None:
+        self.grid = grid
         self.header = header
         self.cols = header.columns
         self.labels = header.labels
@@ -830,33 +566,29 @@ class _Reader:
     # merged cells
 
     def prepare_merges(self, first_data_line: int, last_line: int) -> set[int]:
+        """The values merged down over the rows below; returns the rows a merged range covers."""
         covered: set[int] = set()
-        for min_row, min_col, max_row, max_col in self.table.merges:
-            if min_row < first_data_line:
+        self.fills = self.grid.fill_down(from_row=first_data_line)
+        for merge in self.grid.merges:
+            if merge.min_row < first_data_line:
                 continue
-            if max_col > min_col:
-                self.merged_across.add((min_row, min_col))
-            if max_row <= min_row:
-                continue
-            value = self.table.cells.get(min_row, {}).get(min_col)
-            for r in range(min_row + 1, min(max_row, last_line) + 1):
-                covered.add(r)
-                if value is not None:
-                    self.fills.setdefault(r, {})[min_col] = value
+            if merge.max_col > merge.min_col:
+                self.merged_across.add((merge.min_row, merge.min_col))
+            covered.update(range(merge.min_row + 1, min(merge.max_row, last_line) + 1))
         return covered
 
     def data_start(self) -> int:
         """The first line after the header, counting a header merged over two rows."""
-        end = self.header.line
-        for min_row, _, max_row, _ in self.table.merges:
-            if min_row == self.header.line and max_row > end:
-                end = max_row
+        end = self.header.row
+        for merge in self.grid.merges:
+            if merge.min_row == self.header.row and merge.max_row > end:
+                end = merge.max_row
         return end + 1
 
     def read_subheader(self, start: int) -> None:
         """ "Toàn trình" / "Một phần" under a "DVCTT" cell merged across both (a two-row header)."""
-        for line in range(self.header.line + 1, start):
-            for column, value in self.table.cells.get(line, {}).items():
+        for line in range(self.header.row + 1, start):
+            for column, value in self.grid.cells.get(line, {}).items():
                 found = _header_field(value) if isinstance(value, str) else None
                 if found and found[0] in ("online_full", "online_partial") and found[0] not in self.cols:
                     self.cols[found[0]] = column
@@ -870,35 +602,33 @@ class _Reader:
     def read(self) -> list[ProcedureRow]:
         start = self.data_start()
         self.read_subheader(start)
-        lines = sorted(r for r in self.table.cells if r >= start)
+        lines = [r for r in self.grid.rows if r >= start]
         if not lines:
             return []
         last = lines[-1]
         covered = self.prepare_merges(start, last)
         self.read_titles()
         for line in lines:
-            raw = self.table.cells[line]
+            raw = self.grid.cells.get(line, {})
             values = raw
             if line in self.fills:
                 values = dict(self.fills[line])
                 values.update(raw)
-            formulas = self.table.formulas.get(line, {})
+            # Cells that cannot be read (a formula without its value…) → why.
+            formulas = {c: problem.message for c, problem in self.grid.problems.get(line, {}).items()}
             if self.skip(line, raw, values, formulas):
                 continue
             self.rows.append(self.row(line, values, formulas))
-        if self.table.is_csv:
-            blanks = sum(1 for r in self.table.blank_lines if start <= r < last)
-        else:
-            present = set(lines)
-            blanks = sum(1 for r in range(start, last) if r not in present and r not in covered)
+        present = set(lines)
+        blanks = sum(1 for r in range(start, last) if r not in present and r not in covered)
         self.note_warnings(blanks)
         return self.rows
 
     def read_titles(self) -> None:
         """A title above the header that names one list or one level ("DANH MỤC THỦ TỤC HÀNH CHÍNH
         ĐƯỢC SỬA ĐỔI, BỔ SUNG THUỘC THẨM QUYỀN CỦA UBND CẤP XÃ") is the default for every row."""
-        for line in sorted(r for r in self.table.cells if r < self.header.line):
-            texts = [t for _, v in sorted(self.table.cells[line].items()) if (t := _text(v))]
+        for line in sorted(r for r in self.grid.cells if r < self.header.row):
+            texts = [t for _, v in sorted(self.grid.cells[line].items()) if (t := _text(v))]
             if not texts or len(texts) > 2:
                 continue
             heading = _heading(texts, enumerated=False)
@@ -979,7 +709,7 @@ class _Reader:
         used = {c for name, c in cols.items() if name != "stt"}
         for column, message in sorted(formulas.items()):
             if column in used:  # an STT written as =ROW()-4 hurts nobody
-                errors.append(f'Dòng {line}, cột "{self.label(column)}": {message}')
+                errors.append(_cell_error(line, self.label(column), message))
 
         def value(name: str) -> Any:
             column = cols.get(name)
@@ -997,38 +727,82 @@ class _Reader:
                 pass
             elif lead:
                 errors.append(
-                    f'Dòng {line}, cột "{code_label}": thiếu mã thủ tục; cột "{name_label}" có vẻ chứa cả mã '
-                    f'và tên ("{_short(name)}") — hãy tách mã {lead[0]} sang cột "{code_label}".'
+                    _cell_error(
+                        line,
+                        code_label,
+                        _(
+                            'thiếu mã thủ tục; cột "%(name_label)s" có vẻ chứa cả mã và tên ("%(name)s") — '
+                            'hãy tách mã %(code)s sang cột "%(code_label)s".'
+                        )
+                        % {
+                            "name_label": name_label,
+                            "name": _short(name),
+                            "code": lead[0],
+                            "code_label": code_label,
+                        },
+                    )
                 )
             else:
-                errors.append(f'Dòng {line}, cột "{code_label}": thiếu mã thủ tục.')
+                errors.append(_cell_error(line, code_label, _("thiếu mã thủ tục.")))
         elif not _CODE.match(code):
             squeezed_name = _SPACES.sub("", name)
             lead = _code_lead(code)
             if name and _CODE_LIKE.match(squeezed_name) and not _CODE_LIKE.match(code):
                 errors.append(
-                    f'Dòng {line}, cột "{code_label}": ô chứa tên thủ tục ("{_short(code)}") còn cột '
-                    f'"{name_label}" chứa mã ({squeezed_name}); mã và tên bị đổi chỗ, hãy đổi lại.'
+                    _cell_error(
+                        line,
+                        code_label,
+                        _(
+                            'ô chứa tên thủ tục ("%(code)s") còn cột "%(name_label)s" chứa mã (%(name)s); '
+                            "mã và tên bị đổi chỗ, hãy đổi lại."
+                        )
+                        % {"code": _short(code), "name_label": name_label, "name": squeezed_name},
+                    )
                 )
             elif lead:
                 errors.append(
-                    f'Dòng {line}, cột "{code_label}": ô chứa cả mã và tên ("{_short(code)}"); hãy để riêng '
-                    f'mã {lead[0]} ở cột "{code_label}" và tên ở cột "{name_label}".'
+                    _cell_error(
+                        line,
+                        code_label,
+                        _(
+                            'ô chứa cả mã và tên ("%(text)s"); hãy để riêng mã %(code)s ở cột "%(code_label)s" '
+                            'và tên ở cột "%(name_label)s".'
+                        )
+                        % {
+                            "text": _short(code),
+                            "code": lead[0],
+                            "code_label": code_label,
+                            "name_label": name_label,
+                        },
+                    )
                 )
             else:
                 errors.append(
-                    f'Dòng {line}, cột "{code_label}": mã "{_short(code, 45)}" không hợp lệ (mã TTHC chỉ gồm '
-                    "chữ, số, dấu chấm, gạch ngang, gạch dưới, tối đa 40 ký tự; ví dụ 1.001193)."
+                    _cell_error(
+                        line,
+                        code_label,
+                        _(
+                            'mã "%(code)s" không hợp lệ (mã TTHC chỉ gồm chữ, số, dấu chấm, gạch ngang, gạch dưới, '
+                            "tối đa 40 ký tự; ví dụ 1.001193)."
+                        )
+                        % {"code": _short(code, 45)},
+                    )
                 )
         else:
             key = code.upper()
             first = self.seen.get(key)
             if first is not None:
-                errors.append(f'Dòng {line}, cột "{code_label}": mã {code} trùng với dòng {first}.')
+                errors.append(
+                    _cell_error(
+                        line,
+                        code_label,
+                        _("mã %(code)s trùng với dòng %(row)d.") % {"code": code, "row": first},
+                    )
+                )
             else:
                 self.seen[key] = line
         if not name and cols["name"] not in formulas:
-            errors.append(f'Dòng {line}, cột "{name_label}": thiếu tên thủ tục.')
+            errors.append(_cell_error(line, name_label, _("thiếu tên thủ tục.")))
 
         row = ProcedureRow(line=line, code=code, name=name, errors=errors)
         row.field = _field_name(_text(value("field"))) or self.field[0]
@@ -1036,8 +810,12 @@ class _Reader:
         for attr in ("field", "ministry"):
             if len(getattr(row, attr)) > MAX_FIELD_LENGTH:
                 errors.append(
-                    f'Dòng {line}, cột "{labels.get(attr, attr)}": quá dài '
-                    f"({len(getattr(row, attr))} ký tự; tối đa {MAX_FIELD_LENGTH})."
+                    _cell_error(
+                        line,
+                        labels.get(attr, attr),
+                        _("quá dài (%(n)d ký tự; tối đa %(max)d).")
+                        % {"n": len(getattr(row, attr)), "max": MAX_FIELD_LENGTH},
+                    )
                 )
         agencies: dict[str, str] = {}
         for part in _lines(value("agencies"), _AGENCY_SPLIT):
@@ -1107,36 +885,44 @@ class _Reader:
             return shown + (", …" if len(lines) > 10 else "")
 
         if blanks:
-            self.warnings.append(f"Bỏ qua {blanks} dòng trống.")
+            self.warnings.append(_("Bỏ qua %(n)d dòng trống.") % {"n": blanks})
         if self.numbering_rows:
-            self.warnings.append(f"Bỏ qua {self.numbering_rows} dòng đánh số cột.")
+            self.warnings.append(_("Bỏ qua %(n)d dòng đánh số cột.") % {"n": self.numbering_rows})
         if self.repeated_headers:
-            self.warnings.append(f"Bỏ qua {self.repeated_headers} dòng tiêu đề cột lặp lại.")
+            self.warnings.append(_("Bỏ qua %(n)d dòng tiêu đề cột lặp lại.") % {"n": self.repeated_headers})
         if self.footers:
-            self.warnings.append(f"Bỏ qua {self.footers} dòng tổng cộng/ghi chú cuối bảng.")
+            self.warnings.append(_("Bỏ qua %(n)d dòng tổng cộng/ghi chú cuối bảng.") % {"n": self.footers})
         if self.unknown_headings:
             self.warnings.append(
-                f"Bỏ qua {len(self.unknown_headings)} dòng tiêu đề mục không rõ cấp, lĩnh vực hay tình trạng "
-                f"(dòng {some(self.unknown_headings)})."
+                _("Bỏ qua %(n)d dòng tiêu đề mục không rõ cấp, lĩnh vực hay tình trạng (dòng %(rows)s).")
+                % {"n": len(self.unknown_headings), "rows": some(self.unknown_headings)}
             )
         if self.unknown_levels:
             self.warnings.append(
-                f'Không nhận ra cấp thực hiện ở cột "{self.labels["levels"]}" (dòng {some(self.unknown_levels)}); '
-                "cấp được suy ra từ mục hoặc cơ quan thực hiện."
+                _(
+                    'Không nhận ra cấp thực hiện ở cột "%(column)s" (dòng %(rows)s); '
+                    "cấp được suy ra từ mục hoặc cơ quan thực hiện."
+                )
+                % {"column": self.labels["levels"], "rows": some(self.unknown_levels)}
             )
         if self.unknown_online:
             self.warnings.append(
-                f'Không nhận ra mức dịch vụ công trực tuyến ở cột "{self.labels["online_level"]}" '
-                f"(dòng {some(self.unknown_online)}); để trống."
+                _('Không nhận ra mức dịch vụ công trực tuyến ở cột "%(column)s" (dòng %(rows)s); để trống.')
+                % {"column": self.labels["online_level"], "rows": some(self.unknown_online)}
             )
         if self.unknown_dates:
             self.warnings.append(
-                f"Không đọc được ngày (dd/mm/yyyy) ở dòng {some(self.unknown_dates)}; để trống."
+                _("Không đọc được ngày (dd/mm/yyyy) ở dòng %(rows)s; để trống.")
+                % {"rows": some(self.unknown_dates)}
             )
         if self.long_decisions:
             self.warnings.append(
-                f'Cột "{self.labels["decisions"]}" dài quá {MAX_DECISIONS_LENGTH} ký tự ở dòng '
-                f"{some(self.long_decisions)}; đã cắt bớt."
+                _('Cột "%(column)s" dài quá %(max)d ký tự ở dòng %(rows)s; đã cắt bớt.')
+                % {
+                    "column": self.labels["decisions"],
+                    "max": MAX_DECISIONS_LENGTH,
+                    "rows": some(self.long_decisions),
+                }
             )
 
 
@@ -1145,67 +931,38 @@ class _Reader:
 _PORTAL_COLUMNS = {"code", "name", "ministry", "agencies", "field"}
 
 
-def _sheet(table: _Table, header: _Header, shape: str | None) -> Sheet:
-    reader = _Reader(table, header)
-    rows = reader.read()
-    if not rows:
-        raise ReadError(
-            f"Không có dòng thủ tục nào dưới dòng tiêu đề (dòng {header.line}) của trang “{table.name}”."
-        )
-    if shape is None:
-        portal = header.columns.keys() >= _PORTAL_COLUMNS and reader.sections == 0
-        shape = "portal" if portal else "appendix"
-    columns = {name: header.labels[name] for name in sorted(header.columns, key=header.columns.__getitem__)}
-    return Sheet(shape, table.name, header.line, columns, rows, reader.warnings)
+def _cell_error(line: int, column: str, message: str) -> str:
+    return _('Dòng %(row)d, cột "%(column)s": %(message)s') % {
+        "row": line,
+        "column": column,
+        "message": message,
+    }
 
 
 def read_procedures(content: bytes, filename: str, *, max_bytes: int | None = None) -> Sheet:
     """Read a catalogue file (.xlsx or CSV, told apart by its bytes). Raises ReadError."""
-    if max_bytes is not None and len(content) > max_bytes:
-        raise ReadError(f"Tệp quá lớn ({_mb(len(content))} MB); giới hạn là {_mb(max_bytes)} MB.")
-    if not content or not content.strip():
-        raise ReadError("Tệp rỗng; hãy chọn tệp danh mục thủ tục hành chính (.xlsx hoặc .csv).")
-    kind = _file_kind(content)
-    if kind == "xlsx":
-        return _read_xlsx(content)
-    return _read_csv(content, filename)
-
-
-def _read_xlsx(content: bytes) -> Sheet:
-    tables = _xlsx_tables(content)
-    if not any(table.cells for table in tables):
-        raise ReadError("Tệp Excel không có dữ liệu.")
-    for i, table in enumerate(tables):
-        header = _find_header(table)
-        if header is None:
-            continue
-        sheet = _sheet(table, header, None)
-        others = [t.name for t in tables[i + 1 :] if _find_header(t) is not None]
-        if others:
-            names = ", ".join(f"“{name}”" for name in others)
-            sheet.warnings.append(
-                f"Chỉ đọc trang “{table.name}”; trang {names} cũng có danh mục nhưng không được đọc — "
+    table = read_table(content, filename, HEADER, max_bytes=max_bytes)
+    grid, header = table.grid, table.header
+    reader = _Reader(grid, header)
+    rows = reader.read()
+    if not rows:
+        raise ReadError(
+            _("Không có dòng thủ tục nào dưới dòng tiêu đề (dòng %(row)d) của trang “%(sheet)s”.")
+            % {"row": header.row, "sheet": grid.name}
+        )
+    if table.kind == "csv":
+        shape = "csv"
+    elif header.columns.keys() >= _PORTAL_COLUMNS and reader.sections == 0:
+        shape = "portal"
+    else:
+        shape = "appendix"
+    if table.others:
+        reader.warnings.append(
+            _(
+                "Chỉ đọc trang “%(sheet)s”; trang %(names)s cũng có danh mục nhưng không được đọc — "
                 "hãy nhập riêng từng trang."
             )
-        return sheet
-    names = ", ".join(f"“{t.name}”" for t in tables)
-    raise ReadError(_LOOKED_FOR.format(where=f" (đã xem các trang {names})"))
-
-
-def _read_csv(content: bytes, filename: str) -> Sheet:
-    text = _csv_text(content)
-    name = re.split(r"[\\/]", filename or "")[-1] or "CSV"
-    best: tuple[int, str, _Header] | None = None
-    for delimiter in _csv_delimiters(text):
-        table = _csv_table(text, delimiter, name, limit=HEADER_SCAN_ROWS)
-        header = _find_header(table)
-        if header is not None and (best is None or len(header.columns) > best[0]):
-            best = (len(header.columns), delimiter, header)
-    if best is None:
-        if not text.strip(" \t\r\n,;"):
-            raise ReadError("Tệp CSV không có dữ liệu.")
-        raise ReadError(_LOOKED_FOR.format(where=""))
-    table = _csv_table(text, best[1], name)
-    header = _find_header(table)
-    assert header is not None
-    return _sheet(table, header, "csv")
+            % {"sheet": grid.name, "names": ", ".join(f"“{name}”" for name in table.others)}
+        )
+    columns = {name: header.labels[name] for name in sorted(header.columns, key=header.columns.__getitem__)}
+    return Sheet(shape, grid.name, header.row, columns, rows, reader.warnings)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-import datetime
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -8,21 +8,26 @@ from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from cchc_portal.lib import uploads
-from units.importers import FORMAT_DEFAULTS, UnitFileError, read_unit_file
+from cchc_portal.lib import imports
+from cchc_portal.lib.formatting import short_date
+from units.importers import UnitFileError, read_unit_file
 from units.models import Capability, Membership, Role, Unit, UnitImport, UnitKind, UnitSuccession
-from units.services import UnitImportError, apply_unit_import, find_code_clash, plan_unit_import, save_unit
+from units.services import (
+    UnitImportError,
+    UnitImportPlan,
+    apply_unit_import,
+    find_code_clash,
+    plan_unit_import,
+    save_unit,
+)
 
-IMPORT_KIND = "units"
-PREVIEW_ROWS = 300
 CAPABILITY_FIELDS = tuple(c.value for c in Capability)
 
 
@@ -102,25 +107,101 @@ class UnitImportForm(UnitImportOptionsForm):
     )
     field_order = ["file", "valid_from", "valid_to", "legal_basis"]
 
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > settings.UNIT_IMPORT_MAX_BYTES:
-            raise forms.ValidationError(
-                _("Tệp quá lớn (%(size)s MB); giới hạn là %(limit)s MB.")
-                % {
-                    "size": round(upload.size / 1048576, 1),
-                    "limit": round(settings.UNIT_IMPORT_MAX_BYTES / 1048576, 1),
-                }
-            )
-        return upload
 
+class UnitListImport(imports.AdminImport):
+    """The list of administrative units (JSON), with the validity the new units get."""
 
-def _plan_options(data: dict) -> dict:
-    return {
-        "valid_from": data.get("valid_from"),
-        "valid_to": data.get("valid_to"),
-        "legal_basis": data.get("legal_basis") or None,
-    }
+    kind = "units"
+    suffix = ".json"
+    upload_form = UnitImportForm
+    options_form = UnitImportOptionsForm
+    refusals = (UnitFileError, UnitImportError)
+    title = gettext_lazy("Nhập danh mục đơn vị")
+    intro = gettext_lazy(
+        "Tải lên tệp danh mục đơn vị hành chính. Hệ thống sẽ cho xem trước các đơn vị thêm mới, thay đổi và "
+        "lỗi (nếu có); chưa có gì được ghi cho đến khi bạn xác nhận."
+    )
+    intro_items = (
+        gettext_lazy(
+            "Danh mục từ 01/7/2025: danh sách 34 tỉnh, thành phố, mỗi mục có danh sách Wards (xã, phường, "
+            "đặc khu). Mặc định hiệu lực từ 01/7/2025."
+        ),
+        gettext_lazy(
+            "Danh mục trước 01/7/2025: tỉnh → huyện → xã (level1_id, level2s, level3s). "
+            "Mặc định hiệu lực đến 30/6/2025."
+        ),
+    )
+    conflict_message = gettext_lazy(
+        "Dữ liệu đơn vị vừa bị thay đổi đồng thời; không có gì được ghi. Hãy xem trước và nhập lại."
+    )
+
+    @property
+    def max_bytes(self) -> int:
+        return settings.UNIT_IMPORT_MAX_BYTES
+
+    def read(self, content: bytes, name: str, options: dict[str, Any]) -> UnitImportPlan:
+        return plan_unit_import(
+            read_unit_file(content),
+            valid_from=options.get("valid_from"),
+            valid_to=options.get("valid_to"),
+            legal_basis=options.get("legal_basis") or None,
+        )
+
+    def preview(self, plan: UnitImportPlan, name: str) -> imports.Preview:
+        validity = []
+        if plan.valid_from:
+            validity.append(_("từ %(date)s") % {"date": short_date(plan.valid_from)})
+        if plan.valid_to:
+            validity.append(_("đến %(date)s") % {"date": short_date(plan.valid_to)})
+        preview = imports.Preview(
+            title=f"{name} — {plan.parsed.format_label}",
+            counts=[imports.Count(label, n) for label, n in plan.counts_by_level()],
+            notes=[_("Hiệu lực: %(validity)s") % {"validity": " ".join(validity)}] if validity else [],
+            summary=plan.summary(),
+            outcome="errors" if not plan.is_valid else "changes" if plan.has_changes else "nothing",
+            confirmable=plan.is_valid and plan.has_changes,
+        )
+        preview.set_errors(plan.errors)
+        more = _("… và %(n)d đơn vị khác.")
+        preview.add_table(
+            ngettext("%(n)d đơn vị thay đổi", "%(n)d đơn vị thay đổi", len(plan.updates))
+            % {"n": len(plan.updates)},
+            [_("Mã"), _("Đơn vị"), _("Thay đổi")],
+            plan.updates,
+            lambda u: [
+                u.unit.code,
+                u.unit.full_name,
+                imports.Changes(
+                    [imports.Change(capfirst(c.label), c.old or "—", c.new or "—") for c in u.changes]
+                ),
+            ],
+            id="updated-units",
+            more=more,
+        )
+        preview.add_table(
+            ngettext("%(n)d đơn vị thêm mới", "%(n)d đơn vị thêm mới", len(plan.new)) % {"n": len(plan.new)},
+            [_("Vị trí trong tệp"), _("Mã"), _("Tên đầy đủ"), _("Loại")],
+            plan.new,
+            lambda r: [r.where, r.code, r.full_name, r.kind.name],
+            id="new-units",
+            more=more,
+        )
+        preview.add_table(
+            _("Đơn vị đang có nhưng không có trong tệp (sẽ giữ nguyên)"),
+            [_("Mã"), _("Đơn vị")],
+            plan.missing,
+            lambda u: [u.code, u.full_name],
+            id="missing-units",
+            more=more,
+        )
+        return preview
+
+    def apply(
+        self, plan: UnitImportPlan, *, content: bytes, name: str, skip_invalid: bool
+    ) -> imports.Applied:
+        if apply_unit_import(plan, by=self.request.user, source_name=name) is None:
+            return imports.Applied(_("Không có thay đổi nào được ghi."), wrote=False)
+        return imports.Applied(plan.summary())
 
 
 @admin.register(Unit)
@@ -167,84 +248,7 @@ class UnitAdmin(SimpleHistoryAdmin):
         if not request.user.is_superuser:
             messages.error(request, _("Chỉ quản trị viên hệ thống được nhập danh mục đơn vị."))
             return HttpResponseRedirect(reverse("admin:units_unit_changelist"))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": _("Nhập danh mục đơn vị"),
-        }
-        action = request.POST.get("action") if request.method == "POST" else None
-
-        if action in {"confirm", "cancel"}:
-            token = request.POST.get("token", "")
-            content = uploads.unstash(IMPORT_KIND, token, ".json")
-            if content is None:
-                messages.error(
-                    request, _("Phiên xem trước đã hết hạn hoặc không hợp lệ. Hãy tải tệp lên lại.")
-                )
-                return HttpResponseRedirect(reverse("admin:units_unit_import"))
-            if action == "cancel":
-                uploads.discard(IMPORT_KIND, token, ".json")
-                messages.info(request, _("Đã hủy nhập. Không có gì được ghi."))
-                return HttpResponseRedirect(reverse("admin:units_unit_changelist"))
-            form = UnitImportOptionsForm(request.POST)
-            if not form.is_valid():
-                messages.error(request, _("Tùy chọn nhập không hợp lệ. Hãy tải tệp lên lại."))
-                return HttpResponseRedirect(reverse("admin:units_unit_import"))
-            try:
-                parsed = read_unit_file(content)
-                plan = plan_unit_import(parsed, **_plan_options(form.cleaned_data))
-                result = apply_unit_import(
-                    plan, by=request.user, source_name=request.POST.get("source_name", "?")
-                )
-            except (UnitFileError, UnitImportError) as exc:
-                messages.error(request, str(exc))
-                return HttpResponseRedirect(reverse("admin:units_unit_import"))
-            except IntegrityError:
-                messages.error(
-                    request,
-                    _(
-                        "Dữ liệu đơn vị vừa bị thay đổi đồng thời; không có gì được ghi. "
-                        "Hãy xem trước và nhập lại."
-                    ),
-                )
-                return HttpResponseRedirect(reverse("admin:units_unit_import"))
-            uploads.discard(IMPORT_KIND, token, ".json")
-            messages.success(request, plan.summary() if result else _("Không có thay đổi nào được ghi."))
-            return HttpResponseRedirect(reverse("admin:units_unit_changelist"))
-
-        if action == "preview":
-            form = UnitImportForm(request.POST, request.FILES)
-            if form.is_valid():
-                upload = form.cleaned_data["file"]
-                content = upload.read()
-                try:
-                    parsed = read_unit_file(content, settings.UNIT_IMPORT_MAX_BYTES)
-                except UnitFileError as exc:
-                    form.add_error("file", str(exc))
-                else:
-                    plan = plan_unit_import(parsed, **_plan_options(form.cleaned_data))
-                    token = ""
-                    if plan.is_valid and plan.has_changes:
-                        token = uploads.stash(IMPORT_KIND, content, ".json")
-                    context.update(
-                        {
-                            "plan": plan,
-                            "token": token,
-                            "source_name": upload.name,
-                            "form": form,
-                            "errors": plan.errors[:PREVIEW_ROWS],
-                            "more_errors": max(0, len(plan.errors) - PREVIEW_ROWS),
-                            "new_rows": plan.new[:PREVIEW_ROWS],
-                            "more_new": max(0, len(plan.new) - PREVIEW_ROWS),
-                            "updates": plan.updates[:PREVIEW_ROWS],
-                            "missing": plan.missing[:PREVIEW_ROWS],
-                        }
-                    )
-                    return render(request, "admin/units/unit/import_preview.html", context)
-        else:
-            form = UnitImportForm()
-        context.update({"form": form, "defaults": FORMAT_DEFAULTS, "today": datetime.date.today()})
-        return render(request, "admin/units/unit/import_form.html", context)
+        return imports.handle(request, UnitListImport(request, self))
 
 
 @admin.register(UnitKind)

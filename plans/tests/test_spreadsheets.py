@@ -169,7 +169,7 @@ def test_a_province_plan_resolves_units_and_every_commune(city_plan, world):
         (b"PK\x03\x04 not really a workbook", "t.xlsx", "Không đọc được tệp Excel"),
         (b"", "t.csv", "không có dữ liệu"),
         (b"a,b\n1,2\n", "t.csv", 'Không tìm thấy dòng tiêu đề có cột "Nội dung nhiệm vụ"'),
-        (b"\xff\xfe\x00x", "t.csv", "UTF-8"),
+        (b"\xff\xfe\x00", "t.csv", "UTF-8"),  # UTF-16 cut short (UTF-16 itself is read now)
     ],
 )
 def test_unreadable_files_get_a_clear_message(commune_plan, content, name, message):
@@ -393,7 +393,7 @@ def test_it_reads_title_rows_merged_leads_and_section_rows_of_a_ward_appendix(co
         Frequency.ONCE,
     ]
     last = preview.rows[-1]
-    assert (last.timing_note, last.deadline) == ("31/3/2026", datetime.date(2026, 3, 31))
+    assert (last.timing_note, last.deadline) == ("31/03/2026", datetime.date(2026, 3, 31))
     assert [(t.value, t.unit_of_measure, t.aggregation) for t in last.targets] == [(100, "%", "share")]
 
 
@@ -622,7 +622,11 @@ def test_a_province_plan_reads_unit_names_the_way_plans_write_them(city_plan, wo
 @pytest.mark.parametrize(
     ("content", "name", "message"),
     [
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 500, "t.xlsx", "đặt mật khẩu"),
+        (
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 500 + "EncryptedPackage".encode("utf-16-le"),
+            "t.xlsx",
+            "bảo vệ bằng mật khẩu",
+        ),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "ke-hoach.xls", "lưu lại dưới dạng .xlsx"),
         (b"PK\x05\x06" + b"\0" * 18, "t.xlsx", "Không đọc được tệp Excel"),  # an empty zip
         ("Nội dung,Đơn vị chủ trì\n".encode("cp1258", "replace"), "t.csv", "UTF-8"),  # Windows Vietnamese
@@ -637,10 +641,8 @@ def test_more_unreadable_files(commune_plan, content, name, message):
 def test_an_oversized_file_names_both_sizes_and_a_zip_bomb_is_refused(commune_plan, monkeypatch):
     with pytest.raises(SpreadsheetError) as refused:
         read_task_sheet(b"x" * (6 * 1024 * 1024), "t.csv", commune_plan)
-    assert str(refused.value) == "Tệp quá lớn (6.0 MB); giới hạn là 5.0 MB."
-    from plans import spreadsheets
-
-    monkeypatch.setattr(spreadsheets, "MAX_UNPACKED_BYTES", 1000)
+    assert str(refused.value) == "Tệp quá lớn (6 MB); giới hạn là 5 MB."
+    monkeypatch.setattr("cchc_portal.lib.spreadsheets.MAX_UNPACKED_BYTES", 1000)
     with pytest.raises(SpreadsheetError, match="khi giải nén quá lớn"):
         read_task_sheet(
             sheet_bytes([["Nội dung", "Chủ trì"], ["Việc", "Phòng VHXH"]]), "t.xlsx", commune_plan
@@ -675,7 +677,7 @@ def _with_cached_values(content: bytes, values: dict[str, str]) -> bytes:
     return out.getvalue()
 
 
-def test_formulas_count_only_when_the_file_has_no_calculated_values(commune_plan):
+def test_formulas_are_read_from_their_saved_values_and_refused_without_one(commune_plan):
     rows = [
         ["STT", "Nội dung nhiệm vụ", "Chủ trì", "Sản phẩm"],
         ["=ROW()-1", "Việc một", "Phòng VHXH", '=IF(1=1,"","2 tin")'],
@@ -683,11 +685,13 @@ def test_formulas_count_only_when_the_file_has_no_calculated_values(commune_plan
     ]
     uncalculated = read_task_sheet(sheet_bytes(rows), "t.xlsx", commune_plan)
     assert uncalculated.errors == [
-        'Dòng 2, cột "Sản phẩm": chứa công thức, hãy dán giá trị (Dán đặc biệt → Giá trị)',
-        'Dòng 3, cột "Sản phẩm": chứa công thức, hãy dán giá trị (Dán đặc biệt → Giá trị)',
+        'Dòng 2, cột "Sản phẩm": ô D2 có công thức (=IF(1=1,"","2 tin")) nhưng tệp không lưu kết quả; '
+        "hãy mở tệp bằng Excel rồi lưu lại, hoặc dán giá trị (Dán đặc biệt → Giá trị).",
+        'Dòng 3, cột "Sản phẩm": ô D3 có công thức (=3*4) nhưng tệp không lưu kết quả; '
+        "hãy mở tệp bằng Excel rồi lưu lại, hoặc dán giá trị (Dán đặc biệt → Giá trị).",
     ]
-    # Saved by Excel: every formula has its value; an empty result is simply empty.
-    calculated = _with_cached_values(sheet_bytes(rows), {"A2": "1", "A3": "2", "D3": "12 tin"})
+    # Saved by Excel: every formula has its value; an empty result is saved as an empty text.
+    calculated = _with_cached_values(sheet_bytes(rows), {"A2": "1", "A3": "2", "D2": "", "D3": "12 tin"})
     preview = read_task_sheet(calculated, "t.xlsx", commune_plan)
     assert preview.is_valid, preview.errors
     assert [[t.value for t in r.targets] for r in preview.rows] == [[], [12]]
@@ -697,7 +701,8 @@ def test_text_that_looks_like_a_formula(commune_plan):
     content = "Nội dung nhiệm vụ,Chủ trì\n=HYPERLINK(1),Phòng VHXH\n'=1+1 là phép tính,Phòng VHXH\n".encode()
     first, second = read_task_sheet(content, "t.csv", commune_plan).rows
     assert first.errors == [
-        'Dòng 2, cột "Nội dung nhiệm vụ": chứa công thức, hãy dán giá trị (Dán đặc biệt → Giá trị)'
+        'Dòng 2, cột "Nội dung nhiệm vụ": ô A2 bắt đầu bằng dấu = như một công thức (=HYPERLINK(1)); '
+        "hãy dán giá trị, hoặc thêm dấu ' ở đầu nếu đó là chữ."
     ]
     assert (second.title, second.errors) == ("=1+1 là phép tính", [])
 

@@ -313,7 +313,7 @@ OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
         (b"\xd0\xcf\x11\xe0" + b"\x00" * 200 + b"EncryptedPackage", "khoa.xlsx", "bảo vệ bằng mật khẩu"),
         (OLE + b"Workbook".ljust(64, b"\x00"), "cu.xlsx", r"Excel 97-2003 \(\.xls\) chưa được hỗ trợ"),
         (_zip({"hello.txt": b"xin chao"}), "nen.xlsx", "không phải bảng tính Excel"),
-        (b"PK\x03\x04 not really a zip", "hong.xlsx", "Tệp Excel bị hỏng"),
+        (b"PK\x03\x04 not really a zip", "hong.xlsx", "Không đọc được tệp Excel: tệp bị hỏng"),
         (b"<html><table><tr><td>1.001193</td></tr></table></html>", "web.xls", "HTML"),
         (_xlsx([]), "trong.xlsx", "không có dữ liệu"),
         ("Mã TTHC,Tên thủ tục\n".encode(), "chi-tieu-de.csv", "Không có dòng thủ tục nào"),
@@ -325,7 +325,7 @@ def test_unreadable_files_are_refused_with_a_message(content, name, message):
 
 
 def test_a_workbook_that_unpacks_too_large_is_refused(monkeypatch):
-    monkeypatch.setattr("procedures.reading.MAX_UNPACKED_BYTES", 1024 * 1024)
+    monkeypatch.setattr("cchc_portal.lib.spreadsheets.MAX_UNPACKED_BYTES", 1024 * 1024)
     content = _zip({"xl/workbook.xml": b"<workbook/>", "xl/worksheets/sheet1.xml": b" " * (3 * 1024 * 1024)})
     assert len(content) < 50_000
     with pytest.raises(ReadError, match=r"khi giải nén quá lớn \(3 MB\); giới hạn là 1 MB"):
@@ -374,7 +374,10 @@ def test_row_errors_name_the_row_and_the_column():
     sheet = read_procedures(_xlsx(rows), "loi.xlsx")
     errors = {row.line: row.errors for row in sheet.rows}
     assert errors[2] == []
-    assert errors[3] == ['Dòng 3, cột "Tên": ô chứa công thức (=UPPER(B2)); hãy dán giá trị.']
+    assert errors[3] == [
+        'Dòng 3, cột "Tên": ô B3 có công thức (=UPPER(B2)) nhưng tệp không lưu kết quả; '
+        "hãy mở tệp bằng Excel rồi lưu lại, hoặc dán giá trị (Dán đặc biệt → Giá trị)."
+    ]
     assert errors[4] == ['Dòng 4, cột "Mã số": mã 1.001193 trùng với dòng 2.']
     assert errors[5] == ['Dòng 5, cột "Tên": thiếu tên thủ tục.']
     assert len(errors[6]) == 1 and errors[6][0].startswith('Dòng 6, cột "Mã số": ô chứa tên thủ tục')
@@ -384,7 +387,10 @@ def test_row_errors_name_the_row_and_the_column():
     assert errors[8][0].startswith('Dòng 8, cột "Mã số": thiếu mã thủ tục; cột "Tên" có vẻ chứa cả mã')
     assert errors[9] == ['Dòng 9, cột "Mã số": thiếu mã thủ tục.']
     assert errors[10][0].startswith('Dòng 10, cột "Mã số": mã "1,001199/abc" không hợp lệ')
-    assert errors[12] == ['Dòng 12, cột "Lĩnh vực": ô chứa công thức (=D2); hãy dán giá trị.']
+    assert errors[12] == [
+        'Dòng 12, cột "Lĩnh vực": ô C12 có công thức (=D2) nhưng tệp không lưu kết quả; '
+        "hãy mở tệp bằng Excel rồi lưu lại, hoặc dán giá trị (Dán đặc biệt → Giá trị)."
+    ]
     assert 11 not in errors  # an empty row is skipped, and counted
     assert sheet.warnings == ["Bỏ qua 1 dòng trống."]
     # The rows are kept, with what could be read.
