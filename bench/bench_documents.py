@@ -58,7 +58,8 @@ def main() -> None:
     from conftest import build_world
     from demo.documents import add_demo_credential, trusted_demo_ca
     from documents import services
-    from documents.signing import sign_pdf, verify_pdf
+    from documents.signing import sign_pdf
+    from documents.verification import verify_pdf
     from plans import services as plans
     from plans.pdf import plan_html, render_plan_pdf
     from plans.tests.test_pdf import build_long_plan

@@ -297,7 +297,7 @@ def accept_client_signed(document: OutgoingDocument, signed: bytes) -> OutgoingD
     The caller (plans or reports) locks its own row first and then issues or submits what the
     document belongs to, in the same transaction.
     """
-    from documents.signing import verify_client_signed
+    from documents.verification import verify_client_signed
 
     document = OutgoingDocument.objects.select_for_update().get(pk=document.pk)
     if document.state == OutgoingDocument.State.SIGNED:
@@ -322,7 +322,7 @@ def accept_client_signed(document: OutgoingDocument, signed: bytes) -> OutgoingD
 
 def verify_upload(pdf: bytes):
     """The verdict on a PDF anyone uploads, and the register entry it is, if any."""
-    from documents.signing import verify_pdf
+    from documents.verification import verify_pdf
 
     verdict = verify_pdf(pdf, trust_roots())
     digest = hashlib.sha256(pdf).hexdigest()
@@ -335,7 +335,7 @@ def verify_upload(pdf: bytes):
 
 
 def verify_stored(document: OutgoingDocument):
-    from documents.signing import verify_pdf
+    from documents.verification import verify_pdf
 
     if not document.signed_pdf:
         return None

@@ -28,9 +28,8 @@ from documents.signing import (
     read_pkcs12,
     seal_key,
     sign_pdf,
-    verify_client_signed,
-    verify_pdf,
 )
+from documents.verification import verify_client_signed, verify_pdf
 
 WHEN = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
 PERSON, BODY = "Võ Văn Nam", "UBND THÀNH PHỐ ĐÀ NẴNG"
