@@ -125,6 +125,9 @@ def build_world() -> SimpleNamespace:
     grant(reviewer, danang, "chuyen-vien-so-noi-vu")
     other_reviewer = make_user("snv.quangngai", first_name="Tú", last_name="Đặng Văn")
     grant(other_reviewer, quangngai, "chuyen-vien-so-noi-vu")
+    # The văn thư of commune A: numbers, seals and issues its documents (not a matrix persona).
+    clerk_a = make_user("vanthu.a", first_name="Hoa", last_name="Lê Thị")
+    grant(clerk_a, commune_a, "van-thu")
     admin = make_user("admin", superuser=True, first_name="Quản trị")
     # Reload: adding children changed the parents' numchild in the database.
     units = {u.code: u for u in Unit.objects.all()}
@@ -138,6 +141,7 @@ def build_world() -> SimpleNamespace:
         officer_a=officer_a,
         officer_b=officer_b,
         leader_a=leader_a,
+        clerk_a=clerk_a,
         reviewer=reviewer,
         other_reviewer=other_reviewer,
         admin=admin,

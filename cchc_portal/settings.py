@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "django_htmx",
+    "django_ratelimit",
     "import_export",
     "cchc_portal",
     "units",
@@ -93,6 +94,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "units.access.AccessMiddleware",
+    # Turns django-ratelimit's refusal into the Vietnamese 429 page (RATELIMIT_VIEW).
+    "django_ratelimit.middleware.RatelimitMiddleware",
     # Axes last: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -299,6 +302,25 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 UNIT_IMPORT_MAX_BYTES = env.int("UNIT_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
 # Largest signed PDF accepted (upload after signing, public verification).
 SIGNED_PDF_MAX_BYTES = env.int("SIGNED_PDF_MAX_BYTES", default=20 * 1024 * 1024)
+# Revocation checks of signatures (documents/verification.py): query the CAs' OCSP responders and
+# CRLs over the network (the file's own embedded data is always used), each request bounded.
+# The portal's public address, printed on every signed document beside its verification code
+# ("… tra cứu tại https://cchc.example.gov.vn/xac-minh/"); empty: the path only.
+CCHC_PUBLIC_URL = env("CCHC_PUBLIC_URL", default="")
+# The public verification pages (upload, code, lookup by number) per client address: enough for a
+# person checking documents, not for enumerating the register. The counters live in the default
+# cache: per process with the built-in memory cache (each gunicorn worker counts apart, so the
+# effective limit is workers × rate), shared with CACHE_URL (Redis) when scaled out.
+VERIFY_RATE = env("CCHC_VERIFY_RATE", default="30/m")
+RATELIMIT_VIEW = "cchc_portal.views.too_many_requests"
+SILENCED_SYSTEM_CHECKS = [
+    # django-ratelimit wants memcached/django-redis; Django's own memory and Redis caches do the
+    # counting here (see VERIFY_RATE for what a per-process memory cache means).
+    "django_ratelimit.E003",
+    "django_ratelimit.W001",
+]
+CCHC_REVOCATION_FETCH = env.bool("CCHC_REVOCATION_FETCH", default=True)
+CCHC_REVOCATION_TIMEOUT = env.float("CCHC_REVOCATION_TIMEOUT", default=5.0)
 # Largest task spreadsheet accepted (a plan's task table is a few hundred kB at most).
 TASK_IMPORT_MAX_BYTES = env.int("TASK_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True

@@ -44,8 +44,28 @@ def home(request: HttpRequest) -> HttpResponse:
         context["last_import"] = UnitImport.objects.select_related("user").first()
     context |= _plan_cards(access, caps)
     context |= _report_cards(access, caps)
+    context |= _clerk_cards(access)
     context["Level"] = Level
     return render(request, "home.html", context)
+
+
+def _clerk_cards(access) -> dict:
+    """For a văn thư: the documents of their units waiting to be numbered, sealed and issued."""
+    from documents.models import OutgoingDocument
+
+    units = [g.unit_id for g in access.memberships if Capability.ISSUE_DOCUMENTS in g.capabilities]
+    if not units:
+        return {}
+    waiting = (
+        OutgoingDocument.objects.filter(
+            unit_id__in=units,
+            state__in=(OutgoingDocument.State.AWAITING_CLERK, OutgoingDocument.State.AWAITING_SEAL),
+        )
+        .values("unit_id", "unit__full_name")
+        .annotate(n=Count("id"))
+        .order_by("unit__full_name")
+    )
+    return {"clerk_units": [(row["unit_id"], row["unit__full_name"], row["n"]) for row in waiting], "is_clerk": True}
 
 
 def _report_cards(access, caps) -> dict:
@@ -153,3 +173,10 @@ def healthz(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return HttpResponse("ok", content_type="text/plain")
+
+
+def too_many_requests(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """django-ratelimit's refusal (RATELIMIT_VIEW): a Vietnamese 429 that says when to retry."""
+    response = render(request, "429.html", status=429)
+    response["Retry-After"] = "60"
+    return response

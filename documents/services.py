@@ -1,19 +1,30 @@
-"""The register of outgoing documents, and issuing documents as signed PDFs.
+"""The register of outgoing documents, signing identities, and the steps of issuing a signed PDF.
 
-This module knows documents, not what they are: plans and reports (their own services) take a
-number here, render themselves, and sign with these steps — on the server with the leader's and
-the unit's stored certificates, or in the official's own signing tool (USB token): the portal
-then gives out the unsigned PDF and accepts the signed one only if it is exactly that PDF,
-intact and trusted. A signed document never changes; its SHA-256 identifies it on the public
-verification page. `documents.sources` lets each owner say what a register entry is.
+This module knows documents, not what they are: plans and reports (their own services) start a
+document here, render themselves and go through these steps (NĐ 30/2020 Điều 14–15):
+
+1. the leader signs — on the server with their stored key (`sign_as_leader`), or in their own
+   tool (USB token): `prepare_for_leader` gives the PDF with empty fields, `accept_leader_signed`
+   takes it back only if it is exactly that PDF plus the leader's signature;
+2. the văn thư checks the form, takes the number (`take_number`: the register's counter, then the
+   number and date filled into their fields) and applies the body's signature — on the server
+   (`seal_on_server`) or with the unit's token (`accept_seal_signed`) — and the document is issued.
+
+Every signature must come from a certificate registered to the right person or unit
+(`check_signer`); every file is judged by the one strict judgement (documents/verification.py).
+A prepared or half-signed document is tied to the data it was rendered from (`source_sha256`)
+and void once that data changes (`check_source`, `void`). `documents.sources` lets each owner
+say what a register entry is.
 """
 
 from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
@@ -21,11 +32,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cchc_portal.lib import nd30
+from documents import pdf_fields
 from documents.models import (
     DocumentType,
     OutgoingDocument,
     RegisterCounter,
     SigningCredential,
+    SigningIdentity,
     TrustedRoot,
 )
 from units.models import Unit
@@ -40,47 +53,6 @@ class DocumentError(Exception):
 def document_symbol(document_type: str, unit: Unit) -> str:
     """Type + issuing body, e.g. "KH-UBND" (NĐ 30: ký hiệu = loại văn bản - cơ quan ban hành)."""
     return nd30.symbol(document_type, nd30.body_symbol(unit))
-
-
-@transaction.atomic
-def register_outgoing(
-    unit: Unit,
-    document_type: DocumentType | str,
-    *,
-    issued_on: datetime.date,
-    subject: str,
-    signer_name: str = "",
-    by: Any = None,
-    number: int | None = None,
-) -> OutgoingDocument:
-    """Take the unit's next number for the year and record the document.
-
-    The counter row is created if missing and then locked by the UPDATE, so two documents
-    issued at the same moment get distinct numbers. `number` records a document issued before
-    the portal was used (its number must be free); later numbers continue after it.
-    """
-    year = issued_on.year
-    RegisterCounter.objects.get_or_create(unit=unit, year=year)
-    if number is None:
-        RegisterCounter.objects.filter(unit=unit, year=year).update(last_number=F("last_number") + 1)
-        number = RegisterCounter.objects.select_for_update().get(unit=unit, year=year).last_number
-    else:
-        counter = RegisterCounter.objects.select_for_update().get(unit=unit, year=year)
-        if OutgoingDocument.objects.filter(unit=unit, year=year, number=number).exists():
-            raise ValueError(f"Số {number:02d} năm {year} của {unit} đã được cấp.")
-        counter.last_number = max(counter.last_number, number)
-        counter.save(update_fields=["last_number"])
-    return OutgoingDocument.objects.create(
-        unit=unit,
-        year=year,
-        number=number,
-        document_type=document_type,
-        symbol=document_symbol(str(document_type), unit),
-        issued_on=issued_on,
-        subject=subject[:500],
-        signer_name=signer_name,
-        issued_by=by if getattr(by, "is_authenticated", False) else None,
-    )
 
 
 # --- trust and credentials ----------------------------------------------------------------------
@@ -136,6 +108,8 @@ def add_credential(
     credential = read_pkcs12(pkcs12, passphrase)  # SigningError with a Vietnamese message
     owner = {"unit": unit} if kind == SigningCredential.Kind.ORGANISATION else {"user": user}
     SigningCredential.objects.filter(kind=kind, is_active=True, **owner).update(is_active=False)
+    # The certificate is this holder's signing identity: what it signs is accepted as theirs.
+    register_identity(credential.certificate, by=by, **owner)
     return SigningCredential.objects.create(
         kind=kind,
         subject_name=credential.subject_name,
@@ -181,7 +155,109 @@ def signer_for(
     )
 
 
-# --- issuing: the steps plans and reports build on ----------------------------------------------------
+# --- signing identities ------------------------------------------------------------------------------
+
+
+def _certificate(data) -> Any:
+    from asn1crypto import pem, x509
+
+    if isinstance(data, x509.Certificate):
+        return data
+    try:
+        der = pem.unarmor(data)[2] if pem.detect(data) else data
+        certificate = x509.Certificate.load(der)
+        certificate.native  # parse now, so a bad file fails here  # noqa: B018
+    except Exception as exc:
+        raise DocumentError(_("Tệp không phải chứng thư số (X.509, PEM hoặc DER).")) from exc
+    return certificate
+
+
+@transaction.atomic
+def register_identity(
+    certificate, *, user: Any = None, unit: Unit | None = None, by: Any = None
+) -> SigningIdentity:
+    """Register a certificate (PEM/DER bytes or asn1crypto) to a person or to a unit. The same
+    certificate registered again to the same holder changes nothing; to another holder, refused."""
+    from documents.signing import _subject_parts
+
+    if (user is None) == (unit is None):
+        raise DocumentError(_("Hãy chọn đúng một người ký hoặc một cơ quan cho chứng thư."))
+    certificate = _certificate(certificate)
+    fingerprint = certificate.sha256.hex()
+    kind = SigningIdentity.Kind.PERSON if user is not None else SigningIdentity.Kind.ORGANISATION
+    existing = SigningIdentity.objects.filter(fingerprint=fingerprint).first()
+    if existing is not None:
+        if existing.user_id != getattr(user, "pk", None) or existing.unit_id != getattr(unit, "pk", None):
+            raise DocumentError(
+                _("Chứng thư này đã được đăng ký cho %(holder)s.")
+                % {"holder": existing.unit or existing.user}
+            )
+        if not existing.is_active:
+            existing.is_active = True
+            existing.save(update_fields=["is_active"])
+        return existing
+    name, organisation = _subject_parts(certificate)
+    validity = certificate["tbs_certificate"]["validity"]
+    return SigningIdentity.objects.create(
+        kind=kind,
+        user=user,
+        unit=unit,
+        fingerprint=fingerprint,
+        subject_name=name[:300] or certificate.subject.human_friendly[:300],
+        organisation=organisation[:300],
+        issuer_name=certificate.issuer.human_friendly[:300],
+        serial=format(certificate.serial_number, "X")[:80],
+        valid_from=validity["not_before"].native,
+        valid_to=validity["not_after"].native,
+        certificate_der=certificate.dump(),
+        added_by=by if getattr(by, "is_authenticated", False) else None,
+    )
+
+
+def check_signer(report, *, people: Any = None, unit: Unit | None = None) -> None:
+    """The signature `report` (documents.verification.SignatureReport) must come from a
+    certificate registered to one of `people` (the leader's field) or to `unit` (the body's)."""
+    identity = SigningIdentity.objects.filter(fingerprint=report.fingerprint, is_active=True).first()
+    holder = (
+        (identity.unit or identity.user) if identity is not None else _("chứng thư chưa đăng ký trên cổng")
+    )
+    who = report.signer_name or report.field_name
+    if people is not None:
+        allowed = {getattr(p, "pk", p) for p in people}
+        if (
+            identity is None
+            or identity.kind != SigningIdentity.Kind.PERSON
+            or identity.user_id not in allowed
+        ):
+            raise DocumentError(
+                _(
+                    "Chữ ký lãnh đạo là của “%(who)s” (%(holder)s), không phải chứng thư đã đăng ký của người phê duyệt hoặc một lãnh đạo được ký của đơn vị."
+                )
+                % {"who": who, "holder": holder}
+            )
+    if unit is not None and (
+        identity is None or identity.kind != SigningIdentity.Kind.ORGANISATION or identity.unit_id != unit.pk
+    ):
+        raise DocumentError(
+            _("Chữ ký cơ quan là của “%(who)s” (%(holder)s), không phải chứng thư đã đăng ký của %(unit)s.")
+            % {"who": who, "holder": holder, "unit": unit.full_name}
+        )
+
+
+# --- a document's life ---------------------------------------------------------------------------------
+
+
+def verification_line(document: OutgoingDocument | None) -> str:
+    """What the foot of a document's first page says: its code and where to check it."""
+    if document is None:
+        return ""
+    base = settings.CCHC_PUBLIC_URL.rstrip("/")
+    where = f"{base}/xac-minh/" if base else _("mục Xác minh văn bản của Cổng CCHC")
+    line = _("Mã xác minh: %(code)s — tra cứu tại %(where)s") % {
+        "code": document.printed_code,
+        "where": where,
+    }
+    return "".join(ch for ch in line if ch not in '"\\\n')
 
 
 def store_pdf(document: OutgoingDocument, field: str, content: bytes) -> str:
@@ -191,128 +267,363 @@ def store_pdf(document: OutgoingDocument, field: str, content: bytes) -> str:
     return digest
 
 
+def _read(field) -> bytes:
+    with field.open("rb") as handle:
+        return handle.read()
+
+
+def source_fingerprint(source: Any) -> str:
+    """SHA-256 of what a document was rendered from (canonical JSON)."""
+    return hashlib.sha256(
+        json.dumps(source, sort_keys=True, ensure_ascii=False, default=str).encode()
+    ).hexdigest()
+
+
+@transaction.atomic
+def start_document(
+    unit: Unit,
+    document_type: DocumentType | str,
+    *,
+    subject: str,
+    source: Any,
+    supersedes: OutgoingDocument | None = None,
+) -> OutgoingDocument:
+    """A new document of the unit, not numbered yet, tied to the data it will be rendered from."""
+    return OutgoingDocument.objects.create(
+        unit=unit,
+        document_type=document_type,
+        symbol=document_symbol(str(document_type), unit),
+        subject=subject[:500],
+        source_data=source,
+        source_sha256=source_fingerprint(source),
+        supersedes=supersedes,
+    )
+
+
+def void(document: OutgoingDocument, reason: str) -> OutgoingDocument:
+    """A prepared or half-signed document that will never be issued: its files can no longer be
+    uploaded, numbered or sealed."""
+    if document.state in OutgoingDocument.PENDING:
+        document.state = OutgoingDocument.State.VOID
+        document.void_reason = reason[:300]
+        document.save(update_fields=["state", "void_reason"])
+    return document
+
+
+def check_source(document: OutgoingDocument, source: Any) -> None:
+    """Refuse (and void the document) when its owner's data changed since it was rendered."""
+    if source_fingerprint(source) != document.source_sha256:
+        void(document, _("Nội dung đã thay đổi sau khi chuẩn bị văn bản để ký."))
+        raise DocumentError(
+            _(
+                "Nội dung đã thay đổi sau khi văn bản được chuẩn bị để ký; bản đó đã bị hủy. Hãy ký lại bản mới."
+            )
+        )
+
+
+def _locked(document: OutgoingDocument, *states: str) -> OutgoingDocument:
+    document = OutgoingDocument.objects.select_for_update().select_related("unit__kind").get(pk=document.pk)
+    if document.state == OutgoingDocument.State.VOID:
+        raise DocumentError(
+            _("Bản này đã bị hủy (%(reason)s); hãy dùng bản mới.") % {"reason": document.void_reason or "—"}
+        )
+    if document.state == OutgoingDocument.State.ISSUED:
+        raise DocumentError(_("Văn bản này đã được ký số và phát hành; không thể thay đổi."))
+    if document.state not in states:
+        raise DocumentError(
+            _("Văn bản đang ở bước “%(state)s”, chưa làm được việc này.")
+            % {"state": document.get_state_display()}
+        )
+    return document
+
+
 def signing_readiness(unit: Unit, user: Any) -> dict[str, Any]:
     """What server-side signing would use, for a page to say what is missing."""
     return {"person": active_credential(user=user), "organisation": active_credential(unit=unit)}
 
 
-def signing_credentials(by: Any, unit: Unit) -> tuple[SigningCredential, SigningCredential]:
-    """The signer's personal credential and the unit's seal, or DocumentError saying which is missing."""
-    person = active_credential(user=by)
-    if person is None:
+def person_credential(by: Any) -> SigningCredential:
+    credential = active_credential(user=by)
+    if credential is None:
         raise DocumentError(
             _(
                 "Bạn chưa có chứng thư số còn hiệu lực trên cổng. Hãy ký bằng công cụ của mình (USB token) hoặc nhờ quản trị viên nạp chứng thư."
             )
         )
-    seal = active_credential(unit=unit)
-    if seal is None:
+    return credential
+
+
+def seal_credential(unit: Unit) -> SigningCredential:
+    credential = active_credential(unit=unit)
+    if credential is None:
         raise DocumentError(
             _(
-                "%(unit)s chưa có chứng thư số của cơ quan (con dấu) trên cổng; quản trị viên cần nạp trước khi ký."
+                "%(unit)s chưa có chứng thư số của cơ quan (con dấu) trên cổng; quản trị viên cần nạp, hoặc văn thư ký bằng USB token của cơ quan."
             )
             % {"unit": unit.full_name}
         )
-    return person, seal
+    return credential
 
 
-def sign_on_server(
-    document: OutgoingDocument,
-    rendered,
+def _now() -> datetime.datetime:
+    return timezone.now().astimezone(VIETNAM).replace(microsecond=0)
+
+
+def _sign(
+    pdf: bytes,
+    credential: SigningCredential,
+    box,
     *,
-    person: SigningCredential,
-    seal: SigningCredential,
-    unit: Unit,
-    signer_name: str,
-) -> OutgoingDocument:
-    """Sign the rendered PDF as the person, then as the unit (NĐ 30), and keep both PDFs."""
+    field_name: str,
+    display_name: str,
+    reason: str,
+    location: str,
+    when,
+) -> bytes:
     from documents.signing import SigningError, sign_pdf
 
-    signing_time = timezone.now().astimezone(VIETNAM).replace(microsecond=0)
     try:
-        signed = sign_pdf(
-            rendered.pdf,
+        return sign_pdf(
+            pdf,
             [
                 signer_for(
-                    person,
-                    rendered.boxes["person"],
-                    field_name=CLIENT_FIELDS["person"],
-                    display_name=signer_name,
-                    reason=_("Ký ban hành văn bản"),
-                    location=unit.place_name,
-                ),
-                signer_for(
-                    seal,
-                    rendered.boxes["organisation"],
-                    field_name=CLIENT_FIELDS["organisation"],
-                    display_name=unit.authority_line or unit.full_name,
-                    reason=_("Đóng dấu cơ quan"),
-                    location=unit.place_name,
-                ),
+                    credential,
+                    box,
+                    field_name=field_name,
+                    display_name=display_name,
+                    reason=reason,
+                    location=location,
+                )
             ],
-            signing_time=signing_time,
+            signing_time=when,
         )
     except SigningError as exc:
         raise DocumentError(str(exc)) from exc
-    store_pdf(document, "unsigned_pdf", rendered.pdf)
-    store_pdf(document, "signed_pdf", signed)
-    document.state = OutgoingDocument.State.SIGNED
-    document.signing_mode = OutgoingDocument.SigningMode.SERVER
-    document.signed_at = signing_time
-    document.signer_name = signer_name
-    document.save()
-    return document
 
 
-# The signature fields of every document: the leader's, then the seal's (NĐ 30).
-CLIENT_FIELDS = {"person": "ChuKyLanhDao", "organisation": "ChuKyCoQuan"}
-
-
-def prepare_client_pdf(rendered) -> bytes:
-    """The rendered PDF with empty signature fields on the signature areas (the leader's, then the
-    seal's), which the official's signing tool fills."""
-    from documents.signing import SigningError, prepare_for_signing
+def _prepared(rendered) -> bytes:
+    from documents.signing import SigningError
 
     try:
-        return prepare_for_signing(
-            rendered.pdf,
-            {CLIENT_FIELDS[area]: box for area, box in rendered.boxes.items() if area in CLIENT_FIELDS},
-        )
+        return pdf_fields.prepare(rendered.pdf, rendered.boxes)
     except SigningError as exc:
         raise DocumentError(str(exc)) from exc
 
 
-def await_client_signature(document: OutgoingDocument, rendered) -> OutgoingDocument:
-    """Keep the PDF (with its empty signature fields) that the official signs in their own tool."""
-    store_pdf(document, "unsigned_pdf", prepare_client_pdf(rendered))
-    document.state = OutgoingDocument.State.AWAITING_SIGNATURE
+@transaction.atomic
+def sign_as_leader(
+    document: OutgoingDocument, rendered, *, by: Any, signer_name: str, people: Any
+) -> OutgoingDocument:
+    """The leader signs on the server with their stored key, in the prepared field; the
+    document then waits for the văn thư."""
+    document = _locked(document, OutgoingDocument.State.AWAITING_LEADER)
+    credential = person_credential(by)
+    identity = SigningIdentity.objects.filter(fingerprint=credential.fingerprint, is_active=True).first()
+    allowed = {getattr(p, "pk", p) for p in people}
+    if identity is None or identity.user_id not in allowed:
+        raise DocumentError(_("Bạn không phải người phê duyệt hoặc lãnh đạo được ký văn bản này."))
+    prepared = _prepared(rendered)
+    when = _now()
+    signed = _sign(
+        prepared,
+        credential,
+        rendered.boxes["person"],
+        field_name=pdf_fields.PERSON_FIELD,
+        display_name=signer_name,
+        reason=_("Ký ban hành văn bản"),
+        location=document.unit.place_name,
+        when=when,
+    )
+    store_pdf(document, "unsigned_pdf", prepared)
+    store_pdf(document, "leader_pdf", signed)
+    document.state = OutgoingDocument.State.AWAITING_CLERK
+    document.signing_mode = OutgoingDocument.SigningMode.SERVER
+    document.signer_name = signer_name
+    document.leader_fingerprint = credential.fingerprint
+    document.leader_signed_at = when
     document.save()
     return document
 
 
 @transaction.atomic
-def accept_client_signed(document: OutgoingDocument, signed: bytes) -> OutgoingDocument:
-    """Keep the signed PDF only if it is the portal's PDF, intact, trusted and unmodified.
+def prepare_for_leader(document: OutgoingDocument, rendered) -> OutgoingDocument:
+    """The PDF with empty fields that the leader signs in their own tool (USB token)."""
+    document = _locked(document, OutgoingDocument.State.AWAITING_LEADER)
+    store_pdf(document, "unsigned_pdf", _prepared(rendered))
+    document.save()
+    return document
 
-    The caller (plans or reports) locks its own row first and then issues or submits what the
-    document belongs to, in the same transaction.
-    """
-    from documents.verification import verify_client_signed
 
-    document = OutgoingDocument.objects.select_for_update().get(pk=document.pk)
-    if document.state == OutgoingDocument.State.SIGNED:
-        raise DocumentError(_("Văn bản này đã được ký số; bản đã ký không thể thay đổi."))
-    if document.state != OutgoingDocument.State.AWAITING_SIGNATURE or not document.unsigned_pdf:
+@transaction.atomic
+def accept_leader_signed(document: OutgoingDocument, signed: bytes, *, people: Any) -> OutgoingDocument:
+    """The leader's token-signed PDF: kept only if it is exactly the prepared PDF plus a valid,
+    trusted signature in the leader's field, by a certificate registered to one of `people`."""
+    from documents.verification import verify_signed_upload
+
+    document = _locked(document, OutgoingDocument.State.AWAITING_LEADER)
+    if not document.unsigned_pdf:
         raise DocumentError(_("Văn bản chưa có bản PDF chờ ký."))
-    with document.unsigned_pdf.open("rb") as stored:
-        original = stored.read()
-    verdict = verify_client_signed(original, signed, trust_roots())
+    verdict = verify_signed_upload(
+        _read(document.unsigned_pdf),
+        signed,
+        trust_roots(),
+        fields={pdf_fields.PERSON_FIELD},
+        not_before=document.created_at,
+    )
     if not verdict.ok:
         raise DocumentError(verdict.message)
-    store_pdf(document, "signed_pdf", signed)
-    document.state = OutgoingDocument.State.SIGNED
+    leader = verdict.by_field()[pdf_fields.PERSON_FIELD]
+    check_signer(leader, people=people)
+    store_pdf(document, "leader_pdf", signed)
+    document.state = OutgoingDocument.State.AWAITING_CLERK
     document.signing_mode = OutgoingDocument.SigningMode.CLIENT
-    document.signed_at = next((s.signing_time for s in verdict.signatures if s.signing_time), timezone.now())
+    document.signer_name = leader.signer_name[:100]
+    document.leader_fingerprint = leader.fingerprint
+    document.leader_signed_at = leader.timestamp_time or leader.signing_time or timezone.now()
+    document.save()
+    return document
+
+
+def _date_text(document: OutgoingDocument, day: datetime.date) -> str:
+    return nd30.place_date_line(document.unit.place_name, day)
+
+
+@transaction.atomic
+def take_number(
+    document: OutgoingDocument, *, by: Any, issued_on: datetime.date | None = None
+) -> OutgoingDocument:
+    """The văn thư's step: the next number of the unit's register for the year, written with the
+    date into the document's prepared fields (after the leader's signature)."""
+    from documents.signing import SigningError
+
+    document = _locked(document, OutgoingDocument.State.AWAITING_CLERK)
+    leader_signed = _read(document.leader_pdf)
+    day = issued_on or timezone.localdate()
+    _number(document, day, by=by, number=number)
+    try:
+        numbered = pdf_fields.fill(
+            leader_signed,
+            {
+                pdf_fields.NUMBER_FIELD: f"{document.number:02d}",
+                pdf_fields.DATE_FIELD: _date_text(document, day),
+            },
+        )
+    except SigningError as exc:
+        raise DocumentError(str(exc)) from exc
+    store_pdf(document, "numbered_pdf", numbered)
+    document.state = OutgoingDocument.State.AWAITING_SEAL
+    document.save()
+    return document
+
+
+def _number(document: OutgoingDocument, day: datetime.date, *, by: Any, number: int | None = None) -> None:
+    """Take the unit's next number for the year (or record `number`, a document issued on paper
+    before the portal: it must be free). The counter row is locked by the UPDATE, so two
+    documents numbered at the same moment get distinct numbers."""
+    year = day.year
+    RegisterCounter.objects.get_or_create(unit=document.unit, year=year)
+    if number is None:
+        RegisterCounter.objects.filter(unit=document.unit, year=year).update(last_number=F("last_number") + 1)
+        number = RegisterCounter.objects.select_for_update().get(unit=document.unit, year=year).last_number
+    else:
+        counter = RegisterCounter.objects.select_for_update().get(unit=document.unit, year=year)
+        if OutgoingDocument.objects.filter(unit=document.unit, year=year, number=number).exists():
+            raise DocumentError(
+                _("Số %(number)02d năm %(year)d của %(unit)s đã được cấp.")
+                % {"number": number, "year": year, "unit": document.unit}
+            )
+        counter.last_number = max(counter.last_number, number)
+        counter.save(update_fields=["last_number"])
+    document.year, document.number, document.issued_on = year, number, day
+    document.issued_by = by if getattr(by, "is_authenticated", False) else None
+
+
+def _finish(document: OutgoingDocument, signed: bytes, verdict) -> OutgoingDocument:
+    """Issue the document on the strict judgement of the whole signed file: both signatures, the
+    body's by a certificate registered to the unit."""
+    if not verdict.ok:
+        raise DocumentError(verdict.message)
+    fields = verdict.by_field()
+    if pdf_fields.PERSON_FIELD not in fields or pdf_fields.ORGANISATION_FIELD not in fields:
+        raise DocumentError(_("Văn bản phải có đủ chữ ký của lãnh đạo và của cơ quan."))
+    seal = fields[pdf_fields.ORGANISATION_FIELD]
+    check_signer(seal, unit=document.unit)
+    store_pdf(document, "signed_pdf", signed)
+    document.state = OutgoingDocument.State.ISSUED
+    document.seal_name = seal.signer_name[:300]
+    document.seal_fingerprint = seal.fingerprint
+    document.signed_at = seal.timestamp_time or seal.signing_time or timezone.now()
+    document.save()
+    return document
+
+
+@transaction.atomic
+def seal_on_server(document: OutgoingDocument, *, by: Any) -> OutgoingDocument:
+    """The body's signature with the unit's stored key, on the numbered document; issued."""
+    from documents.signing import SigningError
+    from documents.verification import verify_pdf
+
+    document = _locked(document, OutgoingDocument.State.AWAITING_SEAL)
+    credential = seal_credential(document.unit)
+    numbered = _read(document.numbered_pdf)
+    try:
+        box = pdf_fields.field_box(numbered, pdf_fields.ORGANISATION_FIELD)
+    except SigningError as exc:
+        raise DocumentError(str(exc)) from exc
+    signed = _sign(
+        numbered,
+        credential,
+        box,
+        field_name=pdf_fields.ORGANISATION_FIELD,
+        display_name=document.unit.authority_line or document.unit.full_name,
+        reason=_("Đóng dấu cơ quan"),
+        location=document.unit.place_name,
+        when=_now(),
+    )
+    document.signing_mode = document.signing_mode or OutgoingDocument.SigningMode.SERVER
+    return _finish(document, signed, verify_pdf(signed, trust_roots()))
+
+
+@transaction.atomic
+def accept_seal_signed(document: OutgoingDocument, signed: bytes) -> OutgoingDocument:
+    """The unit's token signature on the numbered document: kept only if it is exactly that PDF
+    plus a signature in the body's field by a certificate registered to the unit; issued."""
+    from documents.verification import verify_signed_upload
+
+    document = _locked(document, OutgoingDocument.State.AWAITING_SEAL)
+    verdict = verify_signed_upload(
+        _read(document.numbered_pdf),
+        signed,
+        trust_roots(),
+        fields={pdf_fields.ORGANISATION_FIELD},
+        not_before=document.created_at,
+    )
+    document.signing_mode = OutgoingDocument.SigningMode.CLIENT
+    return _finish(document, signed, verdict)
+
+
+@transaction.atomic
+def record_paper_document(
+    unit: Unit,
+    document_type: DocumentType | str,
+    *,
+    subject: str,
+    issued_on: datetime.date,
+    signer_name: str = "",
+    number: int | None = None,
+    by: Any = None,
+) -> OutgoingDocument:
+    """A document issued on paper (or before the portal): a register entry with its number and
+    no electronic file."""
+    document = OutgoingDocument(
+        unit=unit,
+        document_type=document_type,
+        symbol=document_symbol(str(document_type), unit),
+        subject=subject[:500],
+        signer_name=signer_name[:100],
+        state=OutgoingDocument.State.ISSUED,
+    )
+    _number(document, issued_on, by=by, number=number)
     document.save()
     return document
 

@@ -16,11 +16,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
+from django_ratelimit.decorators import ratelimit
 
 from cchc_portal.lib.formatting import megabytes
 from cchc_portal.lib.xlsx import table_xlsx
 from documents import services, sources
-from documents.models import OutgoingDocument
+from documents.models import OutgoingDocument, normalise_public_code
 from units.access import DOCUMENT_SIGNING, REGISTER_READERS, unit_capability_required
 from units.models import Unit
 
@@ -32,14 +33,30 @@ def _year(request: HttpRequest) -> int:
         return timezone.localdate().year
 
 
-def _register_rows(unit: Unit, year: int) -> list[OutgoingDocument]:
-    rows = list(
-        OutgoingDocument.objects.filter(unit=unit, year=year).select_related("supersedes").order_by("number")
-    )
+def _with_sources(rows: list[OutgoingDocument]) -> list[OutgoingDocument]:
     found = sources.sources_of(d.pk for d in rows)
     for document in rows:
         document.source = found.get(document.pk)
     return rows
+
+
+def _register_rows(unit: Unit, year: int) -> list[OutgoingDocument]:
+    return _with_sources(
+        list(
+            OutgoingDocument.objects.filter(unit=unit, year=year, number__isnull=False)
+            .select_related("supersedes")
+            .order_by("number")
+        )
+    )
+
+
+def _pending_rows(unit: Unit) -> list[OutgoingDocument]:
+    """Documents being signed: the văn thư's work (those the leader signed wait for a number)."""
+    return _with_sources(
+        list(
+            OutgoingDocument.objects.filter(unit=unit, state__in=OutgoingDocument.PENDING).order_by("created_at")
+        )
+    )
 
 
 @require_GET
@@ -55,6 +72,7 @@ def register(request: HttpRequest, unit: Unit) -> HttpResponse:
             "unit": unit,
             "year": year,
             "documents": _register_rows(unit, year),
+            "pending": _pending_rows(unit),
             "years": range(year + 1, year - 4, -1),
         },
     )
@@ -115,10 +133,13 @@ def _document_for_user(request: HttpRequest, document_id: int) -> tuple[Outgoing
 def _pdf(field, filename: str) -> FileResponse:
     response = FileResponse(field.open("rb"), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 
 def _filename(document: OutgoingDocument, suffix: str = "") -> str:
+    if document.number is None:
+        return f"{document.symbol}-{document.public_code}{suffix}.pdf"
     return f"{document.number:02d}-{document.symbol}-{document.year}{suffix}.pdf"
 
 
@@ -132,17 +153,35 @@ def download(request: HttpRequest, document_id: int) -> HttpResponseBase:
     return _pdf(document.signed_pdf, _filename(document))
 
 
+# The file of each signing step: what the leader signs, what the văn thư checks, what the
+# body's token signs.
+WORKING_FILES = {
+    OutgoingDocument.State.AWAITING_LEADER: ("unsigned_pdf", "-cho-lanh-dao-ky"),
+    OutgoingDocument.State.AWAITING_CLERK: ("leader_pdf", "-lanh-dao-da-ky"),
+    OutgoingDocument.State.AWAITING_SEAL: ("numbered_pdf", "-cho-ky-so-co-quan"),
+    OutgoingDocument.State.ISSUED: ("signed_pdf", ""),
+}
+
+
 @require_GET
 @login_required
-def unsigned(request: HttpRequest, document_id: int) -> HttpResponseBase:
-    """The PDF to sign in the official's own tool (USB token)."""
+def working(request: HttpRequest, document_id: int) -> HttpResponseBase:
+    """The PDF of the document's current signing step, for those who take part in it."""
     document, caps = _document_for_user(request, document_id)
     if not DOCUMENT_SIGNING & caps:
         raise PermissionDenied
-    if not document.unsigned_pdf:
-        messages.error(request, _("Văn bản chưa có bản PDF chờ ký."))
-        return redirect("home")
-    return _pdf(document.unsigned_pdf, _filename(document, "-chua-ky"))
+    field_name, suffix = WORKING_FILES.get(document.state, ("", ""))
+    field = getattr(document, field_name, None) if field_name else None
+    if not field:
+        if document.state == OutgoingDocument.State.VOID:
+            messages.error(
+                request, _("Bản này đã bị hủy: %(reason)s") % {"reason": document.void_reason or "—"}
+            )
+        else:
+            messages.error(request, _("Văn bản chưa có bản PDF ở bước này."))
+        source = sources.sources_of([document.pk]).get(document.pk)
+        return redirect(source.url if source else "home")
+    return _pdf(field, _filename(document, suffix))
 
 
 # --- public verification (no login) ------------------------------------------------------------------
@@ -168,9 +207,12 @@ def _lookup(form: LookupForm) -> tuple[OutgoingDocument | None, str]:
         return None, _("Không tìm thấy đơn vị “%(unit)s” trong năm %(year)d.") % {"unit": text, "year": year}
     if len(candidates) > 1:
         return None, _("Có nhiều đơn vị khớp với “%(unit)s”; hãy nhập mã đơn vị.") % {"unit": text}
-    document = OutgoingDocument.objects.filter(
-        unit=candidates[0], year=year, number=form.cleaned_data["number"]
-    ).first()
+    document = (
+        OutgoingDocument.objects.filter(unit=candidates[0], year=year, number=form.cleaned_data["number"])
+        .select_related("unit__kind")
+        .prefetch_related("superseded_by")
+        .first()
+    )
     if document is None:
         return None, _("Sổ văn bản đi của %(unit)s năm %(year)d không có số %(number)02d.") % {
             "unit": candidates[0].full_name,
@@ -180,10 +222,19 @@ def _lookup(form: LookupForm) -> tuple[OutgoingDocument | None, str]:
     return document, ""
 
 
+class CodeForm(forms.Form):
+    code = forms.CharField(label=gettext_lazy("Mã xác minh in trên văn bản"), max_length=30)
+
+
+@ratelimit(
+    key="cchc_portal.lib.clients.client_ip", rate=settings.VERIFY_RATE, method=ratelimit.ALL, group="verify"
+)
 @require_http_methods(["GET", "POST"])
 def verify(request: HttpRequest) -> HttpResponse:
-    """Anyone can check a document: upload the PDF, or look it up by unit, number and year."""
-    context: dict = {"file_form": VerifyFileForm(), "lookup_form": LookupForm()}
+    """Anyone can check a document: upload the PDF, or give the code printed on it, or look up
+    by unit, number and year — which confirms that the document exists and its status, but gives
+    the file only to whoever holds its code (docs/documents.md)."""
+    context: dict = {"file_form": VerifyFileForm(), "lookup_form": LookupForm(), "code_form": CodeForm()}
     status = 200
     if request.method == "POST":
         form = VerifyFileForm(request.POST, request.FILES)
@@ -208,23 +259,46 @@ def verify(request: HttpRequest) -> HttpResponse:
                 }
         else:
             status = 422
+    elif "code" in request.GET:
+        form = CodeForm(request.GET)
+        context["code_form"] = form
+        if form.is_valid():
+            code = normalise_public_code(form.cleaned_data["code"])
+            if OutgoingDocument.objects.filter(public_code=code).exists():
+                return redirect("documents:verify_code", code)
+            form.add_error(
+                "code",
+                _("Không có văn bản nào mang mã xác minh “%(code)s”.") % {"code": form.cleaned_data["code"]},
+            )
+        status = 422
     elif "number" in request.GET:
         form = LookupForm(request.GET)
         context["lookup_form"] = form
         if form.is_valid():
             document, problem = _lookup(form)
             if document is not None:
-                return redirect("documents:verify_code", document.verification_code)
-            context["lookup_error"] = problem
+                context["found"] = document
+            else:
+                context["lookup_error"] = problem
         status = 422 if "lookup_error" in context or form.errors else 200
     return render(request, "documents/verify.html", context, status=status)
 
 
-@require_GET
-def verify_code(request: HttpRequest, code) -> HttpResponse:
-    document = get_object_or_404(
-        OutgoingDocument.objects.select_related("unit__kind", "supersedes"), verification_code=code
+def _by_code(code: str) -> OutgoingDocument:
+    return get_object_or_404(
+        OutgoingDocument.objects.select_related("unit__kind", "supersedes"),
+        public_code=normalise_public_code(code),
     )
+
+
+@ratelimit(
+    key="cchc_portal.lib.clients.client_ip", rate=settings.VERIFY_RATE, method=ratelimit.ALL, group="verify"
+)
+@require_GET
+def verify_code(request: HttpRequest, code: str) -> HttpResponse:
+    """A document by the code printed on it: its register entry, the judgement of its signed
+    file, and the file."""
+    document = _by_code(code)
     return render(
         request,
         "documents/verify_document.html",
@@ -232,9 +306,12 @@ def verify_code(request: HttpRequest, code) -> HttpResponse:
     )
 
 
+@ratelimit(
+    key="cchc_portal.lib.clients.client_ip", rate=settings.VERIFY_RATE, method=ratelimit.ALL, group="verify"
+)
 @require_GET
-def public_download(request: HttpRequest, code) -> HttpResponseBase:
-    document = get_object_or_404(OutgoingDocument, verification_code=code)
-    if not document.signed_pdf:
+def public_download(request: HttpRequest, code: str) -> HttpResponseBase:
+    document = _by_code(code)
+    if not document.signed_pdf or document.state != OutgoingDocument.State.ISSUED:
         raise PermissionDenied
     return _pdf(document.signed_pdf, _filename(document))

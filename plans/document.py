@@ -54,6 +54,10 @@ class PlanDocument:
     signer_name: str
     recipients: list[str]
 
+    # "KH-UBND"; until the văn thư numbers the document its number and date are fields.
+    symbol: str = ""
+    numbered: bool = True
+
     @property
     def header(self) -> nd30.Header:
         return nd30.header(
@@ -61,11 +65,16 @@ class PlanDocument:
             authority=self.authority,
             number=self.number,
             place_date=self.place_date,
+            fields=not self.numbered,
+            symbol=self.symbol,
         )
 
-    def text(self) -> str:
-        """The document as plain text, in reading order (used by tests and search)."""
-        out = [self.parent_authority, self.authority, self.number, self.place_date, self.kind, self.summary]
+    def text(self, *, header: bool = True) -> str:
+        """The document as plain text, in reading order (used by tests and search). Without the
+        header's number and date: what the leader signs, before the văn thư numbers it."""
+        out = [self.parent_authority, self.authority]
+        out += [self.number, self.place_date] if header else []
+        out += [self.kind, self.summary]
         out += [*self.legal_bases, self.basis]
         for section in self.sections:
             out.append(f"{section.label}. {section.title}")
@@ -143,14 +152,12 @@ def build(plan: Plan) -> PlanDocument:
     signer_lines = [
         line for line in (plan.signer_authority, plan.signer_delegation, plan.signer_title) if line
     ]
+    symbol = plan.document.symbol if plan.document_id else document_symbol(DocumentType.PLAN, unit)
     return PlanDocument(
         plan=plan,
         parent_authority=unit.parent_authority_line,
         authority=unit.authority_line,
-        number=number_line(
-            plan.document.number if plan.document_id else None,
-            plan.document.symbol if plan.document_id else document_symbol(DocumentType.PLAN, unit),
-        ),
+        number=number_line(plan.document.number if plan.document_id else None, symbol),
         place_date=place_date_line(unit.place_name, issued_on, plan.year if issued_on is None else None),
         kind="KẾ HOẠCH",
         summary=plan.summary,
@@ -161,4 +168,6 @@ def build(plan: Plan) -> PlanDocument:
         signer_lines=signer_lines,
         signer_name=plan.signer_name,
         recipients=[f"- {r};" for r in recipients] + [f"- Lưu: {plan.archive_line.strip(' .')}."],
+        symbol=symbol,
+        numbered=plan.document_id is not None and plan.document.number is not None,
     )

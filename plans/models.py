@@ -176,6 +176,17 @@ class Plan(models.Model):
         verbose_name=_("số văn bản"),
     )
     return_reason = models.TextField(_("lý do trả lại"), blank=True)
+    # Who approved: the leader whose signature the issued document must carry (or another
+    # leader of the unit who holds approve-and-sign).
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("người phê duyệt"),
+    )
+    approved_at = models.DateTimeField(_("phê duyệt lúc"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
@@ -207,7 +218,8 @@ class Plan(models.Model):
 
     @property
     def reference(self) -> str:
-        return self.document.reference if self.document_id else ""
+        """ "05/KH-UBND" once the văn thư has numbered it; "" before."""
+        return self.document.reference if self.document_id and self.document.number is not None else ""
 
     @property
     def issued_on(self):

@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 
 from cchc_portal.lib.documents import RenderedPdf, render_pdf
 from cchc_portal.lib.formatting import short_date
+from documents.services import verification_line
 from plans.document import Line, PlanDocument, build, load_plan
 from plans.models import Frequency, Plan, Section, Task, TaskGroup
 
@@ -163,6 +164,7 @@ def plan_html(plan: Plan) -> str:
             "lines": body_lines(doc, with_appendix=bool(rows)),
             "rows": rows,
             "appendix_title": f"Bảng nhiệm vụ {_lower_first(doc.summary)}",
+            "verification": verification_line(full.document if full.document_id else None),
         },
     )
 

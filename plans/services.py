@@ -21,7 +21,6 @@ from django.utils.translation import gettext as _
 from cchc_portal.lib import nd30
 from documents import services as documents
 from documents.models import DocumentType, OutgoingDocument
-from documents.services import register_outgoing
 from plans.models import (
     Aggregation,
     PeriodType,
@@ -34,7 +33,7 @@ from plans.models import (
     Task,
     TaskGroup,
 )
-from units.models import Level, Role, Unit
+from units.models import Level, Membership, Role, Unit
 
 
 class PlanError(Exception):
@@ -465,7 +464,15 @@ def submit(plan: Plan, *, by: Any = None) -> Plan:
 
 @transaction.atomic
 def approve(plan: Plan, *, by: Any = None) -> Plan:
-    return _transition(plan, {Status.SUBMITTED}, Status.APPROVED, by=by, reason=_("Phê duyệt"))
+    return _transition(
+        plan,
+        {Status.SUBMITTED},
+        Status.APPROVED,
+        by=by,
+        reason=_("Phê duyệt"),
+        approved_by=by if getattr(by, "is_authenticated", False) else None,
+        approved_at=timezone.now(),
+    )
 
 
 @transaction.atomic
@@ -473,8 +480,14 @@ def return_to_draft(plan: Plan, *, reason: str, by: Any = None) -> Plan:
     reason = reason.strip()
     if not reason:
         raise PlanError(_("Hãy ghi lý do trả lại để người soạn biết cần sửa gì."))
+    locked = Plan.objects.select_for_update().select_related("document").get(pk=plan.pk)
+    if locked.document_id and locked.document.is_pending:
+        # What the leader signed (or was to sign) is no longer what the plan will say.
+        documents.void(locked.document, _("Kế hoạch bị trả lại: %(reason)s") % {"reason": reason})
+        locked.document = None
+        locked.save(update_fields=["document"])
     return _transition(
-        plan,
+        locked,
         {Status.SUBMITTED, Status.APPROVED},
         Status.DRAFT,
         by=by,
@@ -484,111 +497,200 @@ def return_to_draft(plan: Plan, *, reason: str, by: Any = None) -> Plan:
 
 
 @transaction.atomic
-def reserve_document(
+def issue(
     plan: Plan, *, by: Any = None, issued_on: datetime.date | None = None, number: int | None = None
 ) -> Plan:
-    """Give an approved plan its number in the register (once): the number and date then appear
-    on the document that is signed. The plan becomes issued when the signed document exists."""
+    """Record an approved plan as issued on paper (before the portal, or outside it): a register
+    entry with its number (`number` for a document numbered before the portal), no signed file.
+    A plan issued through the portal is signed and issued by `issue_by_clerk`/`accept_seal_upload`."""
     locked = Plan.objects.select_for_update().select_related("unit__kind").get(pk=plan.pk)
     if locked.status != Status.APPROVED:
         raise PlanError(
             _("Chỉ ban hành được kế hoạch đã phê duyệt (đang là “%(status)s”).")
             % {"status": locked.get_status_display()}
         )
-    if locked.document_id is None:
-        locked.document = register_outgoing(
+    if locked.document_id and locked.document.is_pending:
+        documents.void(locked.document, _("Kế hoạch được ban hành bằng văn bản giấy."))
+    try:
+        locked.document = documents.record_paper_document(
             locked.unit,
             DocumentType.PLAN,
-            issued_on=issued_on or timezone.localdate(),
             subject=locked.summary,
+            issued_on=issued_on or timezone.localdate(),
             signer_name=locked.signer_name,
-            by=by,
             number=number,
+            by=by,
         )
-        if locked.previous_id and locked.previous.document_id:
-            # An amendment cites the version it replaces (the register shows both).
-            locked.document.supersedes_id = locked.previous.document_id
-            locked.document.save(update_fields=["supersedes"])
-        locked.save(update_fields=["document"])
-    return locked
-
-
-@transaction.atomic
-def issue(
-    plan: Plan, *, by: Any = None, issued_on: datetime.date | None = None, number: int | None = None
-) -> Plan:
-    """Issue an approved plan: it takes the unit's next number in the register (or, for a plan
-    issued on paper before the portal, the number it already had) if it has none yet."""
-    locked = reserve_document(plan, by=by, issued_on=issued_on, number=number)
+    except documents.DocumentError as exc:
+        raise PlanError(str(exc)) from exc
+    _supersede(locked)
+    locked.save(update_fields=["document"])
     return _transition(locked, {Status.APPROVED}, Status.ISSUED, by=by, reason=_("Ban hành"))
 
 
-# --- signing the issued document ---------------------------------------------------------------------
+def _supersede(plan: Plan) -> None:
+    """An amendment cites the version it replaces (the register shows both)."""
+    if plan.previous_id and plan.previous.document_id and plan.document.supersedes_id is None:
+        plan.document.supersedes_id = plan.previous.document_id
+        plan.document.save(update_fields=["supersedes"])
+
+
+# --- signing and issuing: the leader, then the văn thư (NĐ 30 Điều 14) ----------------------------------
 
 
 def _document_error(exc: documents.DocumentError) -> PlanError:
     return PlanError(str(exc))
 
 
-@transaction.atomic
-def issue_signed(plan: Plan, *, by: Any, issued_on: datetime.date | None = None) -> Plan:
-    """Number the plan, render it, sign it as the leader and then as the unit (NĐ 30), issue it.
+def leaders_of(plan: Plan) -> set[int]:
+    """Who may sign the plan as its leader: the one who approved it, and any leader of the unit
+    who holds approve-and-sign."""
+    ids = set(
+        Membership.objects.active()
+        .filter(unit=plan.unit, approve_sign=True)
+        .values_list("user_id", flat=True)
+    )
+    if plan.approved_by_id:
+        ids.add(plan.approved_by_id)
+    return ids
 
-    All in one transaction: if anything fails, the number is not taken and nothing is issued.
-    """
-    from plans.pdf import render_plan_pdf
 
-    try:
-        person, seal = documents.signing_credentials(by, plan.unit)
-    except documents.DocumentError as exc:
-        raise _document_error(exc) from exc
-    if not plan.signer_name.strip():
-        plan.signer_name = by.get_full_name()
-        plan.save(update_fields=["signer_name"])
-    plan = reserve_document(plan, by=by, issued_on=issued_on)
-    try:
-        documents.sign_on_server(
-            plan.document,
-            render_plan_pdf(plan),
-            person=person,
-            seal=seal,
-            unit=plan.unit,
-            signer_name=plan.signer_name,
+def plan_source(plan: Plan) -> dict[str, Any]:
+    """What the signed PDF is rendered from: the whole text but the number and date."""
+    from plans.document import build, load_plan
+
+    return {"plan": plan.pk, "version": plan.version, "text": build(load_plan(plan.pk)).text(header=False)}
+
+
+def _approved(plan: Plan) -> Plan:
+    locked = Plan.objects.select_for_update().select_related("unit__kind", "document").get(pk=plan.pk)
+    if locked.status != Status.APPROVED:
+        raise PlanError(
+            _("Chỉ ký được kế hoạch đã phê duyệt (đang là “%(status)s”).")
+            % {"status": locked.get_status_display()}
         )
+    return locked
+
+
+def _new_document(plan: Plan) -> OutgoingDocument:
+    """A fresh document for the plan (a pending one it replaces is void)."""
+    if plan.document_id and plan.document.is_pending:
+        documents.void(plan.document, _("Đã thay bằng bản chuẩn bị mới."))
+    plan.document = documents.start_document(
+        plan.unit,
+        DocumentType.PLAN,
+        subject=plan.summary,
+        source=plan_source(plan),
+        supersedes=plan.previous.document if plan.previous_id and plan.previous.document_id else None,
+    )
+    plan.save(update_fields=["document"])
+    return plan.document
+
+
+def _pending(plan: Plan, *states: str) -> OutgoingDocument:
+    document = plan.document if plan.document_id else None
+    if document is None or document.state not in states:
+        raise PlanError(_("Kế hoạch không có văn bản ở bước này."))
+    try:
+        documents.check_source(document, plan_source(plan))
     except documents.DocumentError as exc:
         raise _document_error(exc) from exc
-    return issue(plan, by=by)
-
-
-@transaction.atomic
-def prepare_client_signing(
-    plan: Plan, *, by: Any, issued_on: datetime.date | None = None
-) -> OutgoingDocument:
-    """Number the plan and keep the PDF that the official will sign in their own tool."""
-    from plans.pdf import render_plan_pdf
-
-    plan = reserve_document(plan, by=by, issued_on=issued_on)
-    document = OutgoingDocument.objects.select_for_update().get(pk=plan.document_id)
-    if document.state == OutgoingDocument.State.NUMBERED:
-        try:
-            documents.await_client_signature(document, render_plan_pdf(plan))
-        except documents.DocumentError as exc:
-            raise _document_error(exc) from exc
     return document
 
 
 @transaction.atomic
-def accept_client_signed(plan: Plan, signed: bytes, *, by: Any) -> Plan:
-    """The plan's PDF signed in the official's own tool: kept if it is the portal's PDF, intact,
-    trusted and unmodified; the plan is then issued."""
-    plan = Plan.objects.select_for_update().select_related("unit__kind").get(pk=plan.pk)
-    if plan.document_id is None:
-        raise PlanError(_("Kế hoạch chưa được cấp số và chưa có bản PDF chờ ký."))
+def sign_as_leader(plan: Plan, *, by: Any) -> Plan:
+    """The leader signs the approved plan on the server (their stored key); the văn thư then
+    numbers, seals and issues it (`issue_by_clerk`)."""
+    from plans.pdf import render_plan_pdf
+
+    plan = _approved(plan)
+    if not plan.signer_name.strip():
+        plan.signer_name = by.get_full_name()
+        plan.save(update_fields=["signer_name"])
+    document = _new_document(plan)
     try:
-        documents.accept_client_signed(plan.document, signed)
+        documents.sign_as_leader(
+            document, render_plan_pdf(plan), by=by, signer_name=plan.signer_name, people=leaders_of(plan)
+        )
     except documents.DocumentError as exc:
         raise _document_error(exc) from exc
-    return issue(plan, by=by)
+    _bump(plan, _("Lãnh đạo ký số"), by)
+    return plan
+
+
+@transaction.atomic
+def prepare_leader_token(plan: Plan, *, by: Any) -> OutgoingDocument:
+    """The PDF the leader signs in their own tool (USB token); the same one again while the
+    plan has not changed."""
+    from plans.pdf import render_plan_pdf
+
+    plan = _approved(plan)
+    current = plan.document if plan.document_id else None
+    if (
+        current is not None
+        and current.state == OutgoingDocument.State.AWAITING_LEADER
+        and current.unsigned_pdf
+        and current.source_sha256 == documents.source_fingerprint(plan_source(plan))
+    ):
+        return current
+    document = _new_document(plan)
+    try:
+        return documents.prepare_for_leader(document, render_plan_pdf(plan))
+    except documents.DocumentError as exc:
+        raise _document_error(exc) from exc
+
+
+@transaction.atomic
+def accept_leader_upload(plan: Plan, signed: bytes, *, by: Any) -> Plan:
+    """The leader's token-signed PDF of the approved plan; then the văn thư issues it."""
+    plan = _approved(plan)
+    document = _pending(plan, OutgoingDocument.State.AWAITING_LEADER)
+    try:
+        documents.accept_leader_signed(document, signed, people=leaders_of(plan))
+    except documents.DocumentError as exc:
+        raise _document_error(exc) from exc
+    _bump(plan, _("Lãnh đạo ký số"), by)
+    return plan
+
+
+@transaction.atomic
+def issue_by_clerk(plan: Plan, *, by: Any, issued_on: datetime.date | None = None) -> Plan:
+    """The văn thư's step on the server: number, date, the unit's signature, issued."""
+    plan = _approved(plan)
+    document = _pending(plan, OutgoingDocument.State.AWAITING_CLERK)
+    try:
+        documents.take_number(document, by=by, issued_on=issued_on)
+        documents.seal_on_server(document, by=by)
+    except documents.DocumentError as exc:
+        raise _document_error(exc) from exc
+    plan.refresh_from_db(fields=["document"])
+    return _transition(plan, {Status.APPROVED}, Status.ISSUED, by=by, reason=_("Ban hành"))
+
+
+@transaction.atomic
+def number_for_seal_token(plan: Plan, *, by: Any, issued_on: datetime.date | None = None) -> OutgoingDocument:
+    """The văn thư numbers the leader-signed plan; the unit's token signs it next."""
+    plan = _approved(plan)
+    document = _pending(plan, OutgoingDocument.State.AWAITING_CLERK)
+    try:
+        return documents.take_number(document, by=by, issued_on=issued_on)
+    except documents.DocumentError as exc:
+        raise _document_error(exc) from exc
+
+
+@transaction.atomic
+def accept_seal_upload(plan: Plan, signed: bytes, *, by: Any) -> Plan:
+    """The numbered plan signed with the unit's token: checked, kept, issued."""
+    plan = _approved(plan)
+    document = plan.document if plan.document_id else None
+    if document is None or document.state != OutgoingDocument.State.AWAITING_SEAL:
+        raise PlanError(_("Kế hoạch chưa được văn thư cấp số để ký số của cơ quan."))
+    try:
+        documents.accept_seal_signed(document, signed)
+    except documents.DocumentError as exc:
+        raise _document_error(exc) from exc
+    return _transition(plan, {Status.APPROVED}, Status.ISSUED, by=by, reason=_("Ban hành"))
 
 
 # --- edits under optimistic locking -------------------------------------------------------------------

@@ -49,7 +49,7 @@ from plans.forms import (
     role_choices,
 )
 from plans.models import Plan, Section, SectionItem, Status, Target, Task, TaskGroup
-from units.access import CASCADE_READERS, PLAN_SIGNING
+from units.access import CASCADE_READERS, CLERK, LEADER_SIGNING, PLAN_SIGNING
 from units.models import Capability, Unit
 
 UNPROCESSABLE, CONFLICT = 422, 409
@@ -228,15 +228,18 @@ def plan_create(request: HttpRequest) -> HttpResponse:
 def _actions(request: HttpRequest, plan: Plan) -> dict[str, bool]:
     caps = request.plan_caps
     manage, sign = Capability.MANAGE_PLANS in caps, Capability.APPROVE_SIGN in caps
+    approved = plan.status == Status.APPROVED
     return {
         "edit": manage and plan.status == Status.DRAFT,
         "submit": manage and plan.status == Status.DRAFT,
         "approve": sign and plan.status == Status.SUBMITTED,
         "return": sign and plan.status in {Status.SUBMITTED, Status.APPROVED},
-        "issue": sign and plan.status == Status.APPROVED,
-        "prepare_client": bool(PLAN_SIGNING & caps) and plan.status == Status.APPROVED,
         "amend": manage and plan.status == Status.ISSUED and plan.is_latest,
         "cascade": bool(CASCADE_READERS & caps) and plan.unit.numchild > 0,
+        # Signing (documents/includes/signing.html): the leader, then the văn thư.
+        "lead": bool(LEADER_SIGNING & caps) and approved,
+        "prepare": bool(PLAN_SIGNING & caps) and approved,
+        "clerk": bool(CLERK & caps) and approved,
     }
 
 
@@ -260,13 +263,27 @@ def plan_detail(request: HttpRequest, plan: Plan) -> HttpResponse:
             "diff": diff,
             "newer": newer,
             "return_form": ReturnForm(),
-            "readiness": document_services.signing_readiness(plan.unit, request.user)
-            if actions["issue"]
-            else None,
-            "awaiting": full.document_id and full.document.state == OutgoingDocument.State.AWAITING_SIGNATURE,
-            "upload_form": SignedUploadForm(),
+            "signing": _signing(request, full, actions),
         },
     )
+
+
+def _signing(request: HttpRequest, plan: Plan, actions: dict[str, bool]) -> dict[str, Any]:
+    """What documents/includes/signing.html needs to show the plan's signing steps."""
+    return {
+        "document": plan.document if plan.document_id else None,
+        "what": _("kế hoạch"),
+        "ready": plan.status == Status.APPROVED,
+        "lead": actions["lead"],
+        "prepare": actions["prepare"],
+        "clerk": actions["clerk"],
+        "action_url": reverse("plans:transition", args=[plan.pk]),
+        "upload_url": reverse("plans:upload_signed", args=[plan.pk]),
+        "readiness": document_services.signing_readiness(plan.unit, request.user)
+        if actions["lead"] or actions["clerk"]
+        else None,
+        "upload_form": SignedUploadForm(),
+    }
 
 
 @plan_view()
@@ -302,8 +319,10 @@ TRANSITION_CAPABILITIES = {
     "submit": {Capability.MANAGE_PLANS},
     "approve": {Capability.APPROVE_SIGN},
     "return": {Capability.APPROVE_SIGN},
-    "issue": {Capability.APPROVE_SIGN},
+    "sign": LEADER_SIGNING,
     "prepare_client": PLAN_SIGNING,
+    "issue_clerk": CLERK,
+    "number_token": CLERK,
     "amend": {Capability.MANAGE_PLANS},
 }
 
@@ -329,16 +348,27 @@ def plan_transition(request: HttpRequest, plan: Plan) -> HttpResponse:
                 raise services.PlanError(_("Hãy ghi lý do trả lại để người soạn biết cần sửa gì."))
             services.return_to_draft(plan, reason=form.cleaned_data["reason"], by=request.user)
             messages.success(request, _("Đã trả lại kế hoạch để sửa."))
-        elif action == "issue":
-            plan = services.issue_signed(plan, by=request.user)
+        elif action == "sign":
+            services.sign_as_leader(plan, by=request.user)
             messages.success(
-                request, _("Đã ký số và ban hành kế hoạch số %(ref)s.") % {"ref": plan.document.reference}
+                request, _("Đã ký số kế hoạch. Văn thư sẽ kiểm tra, cấp số, ký số của cơ quan và ban hành.")
             )
         elif action == "prepare_client":
-            document = services.prepare_client_signing(plan, by=request.user)
+            services.prepare_leader_token(plan, by=request.user)
+            messages.success(
+                request, _("Hãy tải bản PDF, ký bằng USB token của lãnh đạo rồi tải bản đã ký lên.")
+            )
+        elif action == "issue_clerk":
+            plan = services.issue_by_clerk(plan, by=request.user)
             messages.success(
                 request,
-                _("Đã cấp số %(ref)s. Hãy tải bản PDF, ký bằng công cụ ký số của mình rồi tải bản đã ký lên.")
+                _("Đã cấp số, ký số của cơ quan và ban hành kế hoạch số %(ref)s.") % {"ref": plan.reference},
+            )
+        elif action == "number_token":
+            document = services.number_for_seal_token(plan, by=request.user)
+            messages.success(
+                request,
+                _("Đã cấp số %(ref)s. Hãy tải bản PDF, ký bằng USB token của cơ quan rồi tải bản đã ký lên.")
                 % {"ref": document.reference},
             )
         elif action == "amend":
@@ -354,22 +384,30 @@ def plan_transition(request: HttpRequest, plan: Plan) -> HttpResponse:
 
 @plan_view(methods=("POST",))
 def upload_signed(request: HttpRequest, plan: Plan) -> HttpResponse:
-    """The plan's PDF signed in the official's own tool (USB token): checked, kept, and the plan issued."""
-    if not PLAN_SIGNING & request.plan_caps:
+    """A PDF signed with a USB token: the leader's (the plan then waits for the văn thư) or the
+    body's on the numbered plan (the plan is then issued). Checked strictly before it is kept."""
+    state = plan.document.state if plan.document_id else None
+    needs = LEADER_SIGNING if state == OutgoingDocument.State.AWAITING_LEADER else CLERK
+    if not needs & request.plan_caps:
         raise PermissionDenied
     form = SignedUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, form.first_error())
         return redirect("plans:detail", plan.pk)
+    content = form.cleaned_data["file"].read()
     try:
-        plan = services.accept_client_signed(plan, form.cleaned_data["file"].read(), by=request.user)
+        if state == OutgoingDocument.State.AWAITING_SEAL:
+            plan = services.accept_seal_upload(plan, content, by=request.user)
+            done = _("Đã nhận bản có chữ ký số của cơ quan và ban hành kế hoạch số %(ref)s.") % {
+                "ref": plan.reference
+            }
+        else:
+            services.accept_leader_upload(plan, content, by=request.user)
+            done = _("Đã nhận bản lãnh đạo đã ký số. Văn thư sẽ cấp số, ký số của cơ quan và ban hành.")
     except services.PlanError as exc:
         messages.error(request, _("Chưa nhận bản đã ký: %(reason)s") % {"reason": exc})
     else:
-        messages.success(
-            request,
-            _("Đã nhận bản đã ký số và ban hành văn bản %(ref)s.") % {"ref": plan.document.reference},
-        )
+        messages.success(request, done)
     return redirect("plans:detail", plan.pk)
 
 

@@ -16,7 +16,7 @@ from cchc_portal.lib import formatting, nd30
 from cchc_portal.lib.documents import RenderedPdf, render_pdf
 from cchc_portal.lib.nd30 import number_line, place_date_line
 from documents.models import DocumentType
-from documents.services import document_symbol
+from documents.services import document_symbol, verification_line
 from plans.services import authority_name
 from reports.models import DONE, Report
 
@@ -55,6 +55,10 @@ class ReportDocument:
     recipients: list[str]
     annex: list[AnnexRow]
 
+    # "KH-UBND"; until the văn thư numbers the document its number and date are fields.
+    symbol: str = ""
+    numbered: bool = True
+
     @property
     def header(self) -> nd30.Header:
         return nd30.header(
@@ -62,6 +66,8 @@ class ReportDocument:
             authority=self.authority,
             number=self.number,
             place_date=self.place_date,
+            fields=not self.numbered,
+            symbol=self.symbol,
         )
 
 
@@ -133,14 +139,12 @@ def build(report: Report, *, signer_name: str = "") -> ReportDocument:
                 evidence=len(entry.evidence.all()),
             )
         )
+    symbol = document.symbol if document else document_symbol(DocumentType.REPORT, unit)
     return ReportDocument(
         report=report,
         parent_authority=unit.parent_authority_line,
         authority=unit.authority_line,
-        number=number_line(
-            document.number if document else None,
-            document.symbol if document else document_symbol(DocumentType.REPORT, unit),
-        ),
+        number=number_line(document.number if document else None, symbol),
         place_date=place_date_line(unit.place_name, issued_on, report.year if issued_on is None else None),
         kind="BÁO CÁO",
         summary=summary_line(report),
@@ -154,6 +158,8 @@ def build(report: Report, *, signer_name: str = "") -> ReportDocument:
         signer_name=signer_name or report.signer_name,
         recipients=recipients,
         annex=annex,
+        symbol=symbol,
+        numbered=document is not None and document.number is not None,
     )
 
 
@@ -164,6 +170,7 @@ def report_html(report: Report, *, signer_name: str = "") -> str:
         {
             "doc": doc,
             "header": doc.header,
+            "verification": verification_line(report.document if report.document_id else None),
             "meta": {
                 "title": f"Báo cáo {doc.summary[:1].lower()}{doc.summary[1:]}",
                 "author": doc.authority or report.unit.full_name,

@@ -320,8 +320,17 @@ def can_edit_entries(report: Report, caps: frozenset[str]) -> bool:
     return bool(caps & ENTRY_EDITORS)
 
 
+def signing_in_progress(report: Report) -> bool:
+    """Whether the report's document is being signed (leader or văn thư): its data is frozen."""
+    return bool(report.document_id and report.document.is_pending)
+
+
 def editable_problem(report: Report, on: datetime.date | None = None) -> str:
     """Why the report's entries cannot be changed now, or ""."""
+    if signing_in_progress(report):
+        return _(
+            "Báo cáo đang được ký số (%(step)s); nội dung không sửa được cho đến khi ký xong hoặc hủy bản đang ký."
+        ) % {"step": report.document.get_state_display()}
     if report.state == ReportState.SUBMITTED:
         return _("Báo cáo đã gửi, đang chờ xét; không sửa được cho đến khi được trả lại.")
     if report.state == ReportState.ACCEPTED:
@@ -387,9 +396,12 @@ def parse_entry(entry: Entry, data: Any) -> tuple[EntryInput | None, dict[str, s
 
 @transaction.atomic
 def save_entry(entry: Entry, values: EntryInput, *, expected_version: int | None, by: Any) -> Entry:
+    # The report row first, as signing locks it: a save waits for a signing in progress and then
+    # sees it (never acknowledged over a report being signed), and the two never deadlock.
+    _locked_report(entry.report)
     entry = (
         Entry.objects.select_for_update(of=("self",))
-        .select_related("report__plan", "updated_by")
+        .select_related("report__plan", "report__document", "updated_by")
         .get(pk=entry.pk)
     )
     problem = editable_problem(entry.report)
@@ -554,7 +566,11 @@ def _reason(reason: str, message: str) -> str:
 
 
 def _locked_report(report: Report) -> Report:
-    return Report.objects.select_for_update(of=("self",)).select_related("plan", "unit").get(pk=report.pk)
+    return (
+        Report.objects.select_for_update(of=("self",))
+        .select_related("plan", "unit__kind", "document")
+        .get(pk=report.pk)
+    )
 
 
 def _check_reviewer(report: Report, by: Any) -> None:
@@ -623,6 +639,11 @@ def return_report(report: Report, *, reason: str, by: Any) -> Report:
     reason = _reason(reason, _("Hãy ghi lý do trả lại để đơn vị biết cần sửa gì."))
     if report.state != ReportState.SUBMITTED:
         raise ReportError(_("Chỉ trả lại được báo cáo đã gửi và đang chờ xét."))
+    if signing_in_progress(report):
+        from documents import services as documents
+
+        documents.void(report.document, _("Báo cáo bị trả lại: %(reason)s") % {"reason": reason})
+        report.document = report.document.supersedes
     report.state = ReportState.RETURNED
     report.return_reason = reason
     _save(report, by)
@@ -788,60 +809,198 @@ def _check_signable(report: Report, now: datetime.datetime | None) -> None:
         )
 
 
-def _number(report: Report, *, by: Any, now: datetime.datetime | None):
-    """Take the report's number in the register (replacing the document of an earlier signing)."""
+def leaders_of(report: Report) -> set[int]:
+    """Who may sign the report: the unit's leaders who hold approve-and-sign."""
+    return set(
+        Membership.objects.active()
+        .filter(unit=report.unit, approve_sign=True)
+        .values_list("user_id", flat=True)
+    )
+
+
+def report_source(report: Report) -> dict[str, Any]:
+    """What the signed PDF is rendered from: the narrative, every entry, the signer."""
+    return {"report": report.pk, "signer": report.signer_name, **snapshot(report)}
+
+
+def _document_error(exc) -> ReportError:
+    return ReportError(str(exc))
+
+
+def _new_document(report: Report):
+    """A fresh document for the report; a pending one is void, an issued one superseded."""
     from documents import services as documents
     from documents.models import DocumentType
     from reports.pdf import summary_line
 
-    signer_name = by.get_full_name() or by.get_username()
-    document = documents.register_outgoing(
+    previous = report.document if report.document_id else None
+    if previous is not None and previous.is_pending:
+        documents.void(previous, _("Đã thay bằng bản chuẩn bị mới."))
+        previous = previous.supersedes
+    report.document = documents.start_document(
         report.unit,
         DocumentType.REPORT,
-        issued_on=timezone.localdate(now or timezone.now()),
         subject=summary_line(report),
-        signer_name=signer_name,
-        by=by,
+        source=report_source(report),
+        supersedes=previous,
     )
-    if report.document_id:
-        document.supersedes = report.document
-        document.save(update_fields=["supersedes"])
-    report.document = document
-    report.signer_name = signer_name
-    report.save(update_fields=["document", "signer_name"])
-    return document, signer_name
+    report.save(update_fields=["document"])
+    return report.document
+
+
+def _pending(report: Report, *states: str):
+    from documents import services as documents
+
+    document = report.document if report.document_id else None
+    if document is None or document.state not in states:
+        raise ReportError(_("Báo cáo không có văn bản ở bước này."))
+    try:
+        documents.check_source(document, report_source(report))
+    except documents.DocumentError as exc:
+        raise _document_error(exc) from exc
+    return document
+
+
+def _signable(report: Report, by: Any, now: datetime.datetime | None) -> Report:
+    report = _locked_report(report)
+    if report.state == ReportState.ACCEPTED:
+        raise ReportError(_("Báo cáo đã được tiếp nhận; không ký lại được."))
+    if signing_in_progress(report):
+        raise ReportError(_("Báo cáo đang được ký số; hãy hoàn tất hoặc hủy bản đang ký."))
+    _check_signable(report, now)
+    report.signer_name = by.get_full_name() or by.get_username()
+    report.save(update_fields=["signer_name"])
+    return report
 
 
 @transaction.atomic
-def sign_and_submit(report: Report, *, by: Any, now: datetime.datetime | None = None) -> Report:
-    """The leader signs the report (a number from the register, NĐ 30 layout, the leader's then
-    the unit's signature) and, if it is not yet submitted, submits it. A report returned and
-    signed again gets a new number that replaces the previous document. All or nothing."""
+def sign_as_leader(report: Report, *, by: Any, now: datetime.datetime | None = None) -> Report:
+    """The leader signs the report on the server (their stored key), the rendering done under
+    the report's lock so no save slips in between; the văn thư then numbers, seals and sends it."""
+    from documents import services as documents
+    from reports.pdf import render_report_pdf
+
+    report = _signable(report, by, now)
+    document = _new_document(report)
+    try:
+        documents.sign_as_leader(
+            document,
+            render_report_pdf(report),
+            by=by,
+            signer_name=report.signer_name,
+            people=leaders_of(report),
+        )
+    except documents.DocumentError as exc:
+        raise _document_error(exc) from exc
+    return report
+
+
+@transaction.atomic
+def prepare_leader_token(report: Report, *, by: Any, now: datetime.datetime | None = None):
+    """The PDF the leader signs in their own tool (USB token); signing has started: the report's
+    data is frozen until it is signed or the signing is cancelled."""
     from documents import services as documents
     from reports.pdf import render_report_pdf
 
     report = _locked_report(report)
-    if report.state == ReportState.ACCEPTED:
-        raise ReportError(_("Báo cáo đã được tiếp nhận; không ký lại được."))
-    _check_signable(report, now)
+    current = report.document if report.document_id else None
+    if current is not None and current.state == current.State.AWAITING_LEADER and current.unsigned_pdf:
+        return current
+    report = _signable(report, by, now)
+    document = _new_document(report)
     try:
-        person, seal = documents.signing_credentials(by, report.unit)
+        return documents.prepare_for_leader(document, render_report_pdf(report))
     except documents.DocumentError as exc:
-        raise ReportError(str(exc)) from exc
-    document, signer_name = _number(report, by=by, now=now)
+        raise _document_error(exc) from exc
+
+
+@transaction.atomic
+def accept_leader_upload(report: Report, signed: bytes, *, by: Any) -> Report:
+    """The leader's token-signed PDF; then the văn thư issues and sends the report."""
+    from documents import services as documents
+    from documents.models import OutgoingDocument
+
+    report = _locked_report(report)
+    document = _pending(report, OutgoingDocument.State.AWAITING_LEADER)
     try:
-        documents.sign_on_server(
-            document,
-            render_report_pdf(report),
-            person=person,
-            seal=seal,
-            unit=report.unit,
-            signer_name=signer_name,
-        )
+        documents.accept_leader_signed(document, signed, people=leaders_of(report))
     except documents.DocumentError as exc:
-        raise ReportError(str(exc)) from exc
-    if report.state != ReportState.SUBMITTED:
-        report = submit(report, by=by, now=now)
+        raise _document_error(exc) from exc
+    return report
+
+
+def _sent(report: Report, by: Any) -> Report:
+    if report.state not in (ReportState.SUBMITTED, ReportState.ACCEPTED):
+        report = submit(report, by=by)
+    return report
+
+
+@transaction.atomic
+def issue_by_clerk(report: Report, *, by: Any) -> Report:
+    """The văn thư's step on the server: number, date, the unit's signature, and the report is
+    sent to the superior."""
+    from documents import services as documents
+    from documents.models import OutgoingDocument
+
+    report = _locked_report(report)
+    document = _pending(report, OutgoingDocument.State.AWAITING_CLERK)
+    try:
+        documents.take_number(document, by=by)
+        documents.seal_on_server(document, by=by)
+    except documents.DocumentError as exc:
+        raise _document_error(exc) from exc
+    report.refresh_from_db()
+    return _sent(report, by)
+
+
+@transaction.atomic
+def number_for_seal_token(report: Report, *, by: Any):
+    """The văn thư numbers the leader-signed report; the unit's token signs it next."""
+    from documents import services as documents
+    from documents.models import OutgoingDocument
+
+    report = _locked_report(report)
+    document = _pending(report, OutgoingDocument.State.AWAITING_CLERK)
+    try:
+        return documents.take_number(document, by=by)
+    except documents.DocumentError as exc:
+        raise _document_error(exc) from exc
+
+
+@transaction.atomic
+def accept_seal_upload(report: Report, signed: bytes, *, by: Any) -> Report:
+    """The numbered report signed with the unit's token: checked, kept, and the report sent."""
+    from documents import services as documents
+    from documents.models import OutgoingDocument
+
+    report = _locked_report(report)
+    document = report.document if report.document_id else None
+    if document is None or document.state != OutgoingDocument.State.AWAITING_SEAL:
+        raise ReportError(_("Báo cáo chưa được văn thư cấp số để ký số của cơ quan."))
+    try:
+        documents.accept_seal_signed(document, signed)
+    except documents.DocumentError as exc:
+        raise _document_error(exc) from exc
+    report.refresh_from_db()
+    return _sent(report, by)
+
+
+@transaction.atomic
+def cancel_signing(report: Report, *, reason: str, by: Any) -> Report:
+    """Stop a signing in progress (before the văn thư numbered it) so the report can be edited."""
+    from documents import services as documents
+    from documents.models import OutgoingDocument
+
+    report = _locked_report(report)
+    document = report.document if report.document_id else None
+    if document is None or document.state not in (
+        OutgoingDocument.State.AWAITING_LEADER,
+        OutgoingDocument.State.AWAITING_CLERK,
+    ):
+        raise ReportError(_("Báo cáo không có bản đang ký nào hủy được (văn bản đã cấp số thì không hủy)."))
+    documents.void(document, _reason(reason, _("Hãy ghi lý do hủy bản đang ký.")))
+    report.document = document.supersedes
+    report.save(update_fields=["document"])
     return report
 
 
@@ -942,43 +1101,4 @@ def compose_from_subordinates(unit: Unit, period: Period, *, by: Any, overwrite:
         if overwrite or not getattr(report, field).strip():
             setattr(report, field, value)
     _save(report, by)
-    return report
-
-
-@transaction.atomic
-def prepare_client_signing(report: Report, *, by: Any, now: datetime.datetime | None = None):
-    """Number the report and keep the PDF the leader signs in their own tool (USB token); the
-    signed upload (`accept_client_signed`) then submits the report."""
-    from documents import services as documents
-    from documents.models import OutgoingDocument
-    from reports.pdf import render_report_pdf
-
-    report = _locked_report(report)
-    if report.document_id and report.document.state == OutgoingDocument.State.AWAITING_SIGNATURE:
-        return report.document
-    if report.state == ReportState.ACCEPTED:
-        raise ReportError(_("Báo cáo đã được ký số và gửi."))
-    _check_signable(report, now)
-    document, _signer = _number(report, by=by, now=now)
-    try:
-        return documents.await_client_signature(document, render_report_pdf(report))
-    except documents.DocumentError as exc:
-        raise ReportError(str(exc)) from exc
-
-
-@transaction.atomic
-def accept_client_signed(report: Report, signed: bytes, *, by: Any) -> Report:
-    """The report's PDF signed in the leader's own tool: kept if it is the portal's PDF, intact,
-    trusted and unmodified; the report is then submitted (unless it already was)."""
-    from documents import services as documents
-
-    report = _locked_report(report)
-    if report.document_id is None:
-        raise ReportError(_("Báo cáo chưa được cấp số và chưa có bản PDF chờ ký."))
-    try:
-        documents.accept_client_signed(report.document, signed)
-    except documents.DocumentError as exc:
-        raise ReportError(str(exc)) from exc
-    if report.state not in (ReportState.SUBMITTED, ReportState.ACCEPTED):
-        report = submit(report, by=by)
     return report

@@ -24,7 +24,7 @@ from plans.models import PeriodType
 from reports import rollup, services
 from reports.models import Entry, EntryStatus, Evidence, Report, ReportState
 from reports.periods import DEFAULT_DEADLINE_DAY, Period, PeriodError, required_periods
-from units.access import REPORT_SIGNING, REPORT_WORK, REVIEW, unit_capability_required
+from units.access import CLERK, LEADER_SIGNING, REPORT_SIGNING, REPORT_WORK, REVIEW, unit_capability_required
 from units.models import Capability, Unit
 
 
@@ -396,7 +396,8 @@ def report(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
             "problem": services.editable_problem(report_obj),
             "window": services.window(report_obj.plan, period, report=report_obj),
             "can_compile": compile_,
-            "can_sign": Capability.APPROVE_SIGN in caps,
+            "signing": _signing(request, report_obj, caps),
+            "sign_blocked": _sign_blocked(report_obj),
             "can_review": bool(REVIEW & caps) and not request.access.is_member_of(unit),
             "events": report_obj.events.select_related("by"),
             "changes": services.changes_since_acceptance(report_obj) if report_obj.accepted_snapshot else [],
@@ -424,6 +425,40 @@ def report_pdf(request: HttpRequest, unit: Unit, code: str) -> HttpResponseBase:
     return response
 
 
+def _signing(request: HttpRequest, report_obj: Report, caps: frozenset[str]) -> dict:
+    """What documents/includes/signing.html needs to show the report's signing steps."""
+    from documents import services as document_services
+
+    ready = report_obj.state != ReportState.ACCEPTED and not (
+        report_obj.state == ReportState.SUBMITTED
+        and report_obj.document_id
+        and report_obj.document.signed_pdf
+    )
+    lead, prepare, clerk = bool(LEADER_SIGNING & caps), bool(REPORT_SIGNING & caps), bool(CLERK & caps)
+    return {
+        "document": report_obj.document if report_obj.document_id else None,
+        "what": _("báo cáo"),
+        "ready": ready,
+        "lead": lead,
+        "prepare": prepare,
+        "clerk": clerk,
+        "cancel": lead or prepare,
+        "action_url": reverse("reports:transition", args=[report_obj.pk]),
+        "upload_url": reverse("reports:upload_signed", args=[report_obj.pk]),
+        "readiness": document_services.signing_readiness(report_obj.unit, request.user)
+        if lead or clerk
+        else None,
+        "upload_form": SignedUploadForm(),
+    }
+
+
+def _sign_blocked(report_obj: Report) -> str:
+    missing = services.missing_entries(report_obj).count()
+    if missing:
+        return _("Còn %(n)d nhiệm vụ chưa nhập kết quả.") % {"n": missing}
+    return ""
+
+
 def _int(value) -> int | None:
     try:
         return int(value)
@@ -442,17 +477,20 @@ def transition(request: HttpRequest, report_id: int) -> HttpResponse:
     action = request.POST.get("action", "")
     reason = request.POST.get("reason", "")
     needs = {
-        "submit": Capability.COMPILE_REPORTS,
-        "sign": Capability.APPROVE_SIGN,
-        "prepare_client": Capability.APPROVE_SIGN,
-        "return": Capability.REVIEW_REPORTS,
-        "accept": Capability.REVIEW_REPORTS,
-        "reopen": Capability.REVIEW_REPORTS,
-        "reopen_period": Capability.REVIEW_REPORTS,
+        "submit": {Capability.COMPILE_REPORTS},
+        "sign": LEADER_SIGNING,
+        "prepare_client": REPORT_SIGNING,
+        "cancel_signing": REPORT_SIGNING,
+        "issue_clerk": CLERK,
+        "number_token": CLERK,
+        "return": {Capability.REVIEW_REPORTS},
+        "accept": {Capability.REVIEW_REPORTS},
+        "reopen": {Capability.REVIEW_REPORTS},
+        "reopen_period": {Capability.REVIEW_REPORTS},
     }
     if action not in needs:
         raise Http404
-    if needs[action] not in caps:
+    if not needs[action] & caps:
         raise PermissionDenied
     try:
         if action == "submit":
@@ -462,16 +500,30 @@ def transition(request: HttpRequest, report_id: int) -> HttpResponse:
                 text += " " + _("Báo cáo được ghi nhận là gửi trễ hạn.")
             messages.success(request, text)
         elif action == "sign":
-            report_obj = services.sign_and_submit(report_obj, by=request.user)
+            services.sign_as_leader(report_obj, by=request.user)
             messages.success(
-                request,
-                _("Đã ký số báo cáo số %(ref)s và gửi cấp trên.") % {"ref": report_obj.document.reference},
+                request, _("Đã ký số báo cáo. Văn thư sẽ cấp số, ký số của cơ quan và gửi cấp trên.")
             )
         elif action == "prepare_client":
-            document = services.prepare_client_signing(report_obj, by=request.user)
+            services.prepare_leader_token(report_obj, by=request.user)
+            messages.success(
+                request, _("Hãy tải bản PDF, ký bằng USB token của lãnh đạo rồi tải bản đã ký lên.")
+            )
+        elif action == "cancel_signing":
+            services.cancel_signing(report_obj, reason=reason, by=request.user)
+            messages.success(request, _("Đã hủy bản đang ký; báo cáo sửa được trở lại."))
+        elif action == "issue_clerk":
+            report_obj = services.issue_by_clerk(report_obj, by=request.user)
             messages.success(
                 request,
-                _("Đã cấp số %(ref)s; hãy tải bản PDF, ký bằng USB token rồi tải bản đã ký lên.")
+                _("Đã cấp số %(ref)s, ký số của cơ quan và gửi báo cáo cấp trên.")
+                % {"ref": report_obj.document.reference},
+            )
+        elif action == "number_token":
+            document = services.number_for_seal_token(report_obj, by=request.user)
+            messages.success(
+                request,
+                _("Đã cấp số %(ref)s. Hãy tải bản PDF, ký bằng USB token của cơ quan rồi tải bản đã ký lên.")
                 % {"ref": document.reference},
             )
         elif action == "return":
@@ -505,29 +557,39 @@ def transition(request: HttpRequest, report_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def upload_signed(request: HttpRequest, report_id: int) -> HttpResponse:
-    """The report's PDF signed in the leader's own tool (USB token): checked, kept, and the report sent."""
+    """A PDF signed with a USB token: the leader's (the văn thư then numbers it) or the body's on
+    the numbered report (the report is then sent). Checked strictly before it is kept."""
+    from documents.models import OutgoingDocument
+
     report_obj = get_object_or_404(
-        Report.objects.filter(request.access.scope_q("unit__path")).select_related("unit__kind", "plan"),
+        Report.objects.filter(request.access.scope_q("unit__path")).select_related(
+            "unit__kind", "plan", "document"
+        ),
         pk=report_id,
     )
-    if not REPORT_SIGNING & request.access.capabilities_at(report_obj.unit):
+    state = report_obj.document.state if report_obj.document_id else None
+    needs = CLERK if state == OutgoingDocument.State.AWAITING_SEAL else LEADER_SIGNING
+    if not needs & request.access.capabilities_at(report_obj.unit):
         raise PermissionDenied
     back = redirect("reports:report", report_obj.unit_id, report_obj.period.code)
     form = SignedUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, form.first_error())
         return back
+    content = form.cleaned_data["file"].read()
     try:
-        report_obj = services.accept_client_signed(
-            report_obj, form.cleaned_data["file"].read(), by=request.user
-        )
+        if state == OutgoingDocument.State.AWAITING_SEAL:
+            report_obj = services.accept_seal_upload(report_obj, content, by=request.user)
+            done = _("Đã nhận bản có chữ ký số của cơ quan và gửi báo cáo %(ref)s.") % {
+                "ref": report_obj.document.reference
+            }
+        else:
+            services.accept_leader_upload(report_obj, content, by=request.user)
+            done = _("Đã nhận bản lãnh đạo đã ký số. Văn thư sẽ cấp số, ký số của cơ quan và gửi cấp trên.")
     except services.ReportError as exc:
         messages.error(request, _("Chưa nhận bản đã ký: %(reason)s") % {"reason": exc})
     else:
-        messages.success(
-            request,
-            _("Đã nhận bản đã ký số và gửi báo cáo %(ref)s.") % {"ref": report_obj.document.reference},
-        )
+        messages.success(request, done)
     return back
 
 

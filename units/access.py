@@ -50,21 +50,27 @@ ENTRY_EDITORS = frozenset({Capability.ENTER_PROGRESS, Capability.COMPILE_REPORTS
 ALL_ENTRIES = frozenset(
     {Capability.COMPILE_REPORTS, Capability.APPROVE_SIGN, Capability.REVIEW_REPORTS, Capability.ADMINISTER}
 )
-# Reading a unit's register of outgoing documents: its office and leaders, the reviewers above.
+# Reading a unit's register of outgoing documents: its office, leaders and văn thư, the reviewers above.
 REGISTER_READERS = frozenset(
     {
         Capability.MANAGE_PLANS,
         Capability.COMPILE_REPORTS,
         Capability.APPROVE_SIGN,
+        Capability.ISSUE_DOCUMENTS,
         Capability.REVIEW_REPORTS,
         Capability.ADMINISTER,
     }
 )
-# Handling a document awaiting its signature (USB token): the office that prepares it, the
-# leader who signs — for a plan the office that manages plans, for a report the one that compiles.
+# Signing as the leader (on the server, or uploading what one's USB token signed).
+LEADER_SIGNING = frozenset({Capability.APPROVE_SIGN})
+# Preparing the PDF the leader signs with a token: the office that runs the plan or the report,
+# and the leader.
 PLAN_SIGNING = frozenset({Capability.MANAGE_PLANS, Capability.APPROVE_SIGN})
 REPORT_SIGNING = frozenset({Capability.COMPILE_REPORTS, Capability.APPROVE_SIGN})
-DOCUMENT_SIGNING = PLAN_SIGNING | REPORT_SIGNING
+# The văn thư's step: check the form, take the number, apply the body's signature, issue.
+CLERK = frozenset({Capability.ISSUE_DOCUMENTS})
+# Who may open a document being signed (the file of its current step).
+DOCUMENT_SIGNING = PLAN_SIGNING | REPORT_SIGNING | CLERK
 # Following how a plan is carried out by the units below.
 CASCADE_READERS = frozenset({Capability.REVIEW_REPORTS, Capability.MANAGE_PLANS})
 # Keeping a unit's public TTHC listing: whoever runs its plans or reports, or administers it.

@@ -262,6 +262,9 @@ class Capability(models.TextChoices):
     MANAGE_PLANS = "manage_plans", _("Quản lý kế hoạch")
     REVIEW_REPORTS = "review_reports", _("Theo dõi, xét duyệt đơn vị cấp dưới")
     ADMINISTER = "administer", _("Quản trị đơn vị")
+    # NĐ 30/2020 Điều 14–15: the văn thư checks the form, numbers and registers the document,
+    # applies the body's digital signature and issues it.
+    ISSUE_DOCUMENTS = "issue_documents", _("Văn thư: cấp số, ký số cơ quan, phát hành")
 
 
 class CapabilityFields(models.Model):
@@ -273,6 +276,7 @@ class CapabilityFields(models.Model):
     manage_plans = models.BooleanField(Capability.MANAGE_PLANS.label, default=False)
     review_reports = models.BooleanField(Capability.REVIEW_REPORTS.label, default=False)
     administer = models.BooleanField(Capability.ADMINISTER.label, default=False)
+    issue_documents = models.BooleanField(Capability.ISSUE_DOCUMENTS.label, default=False)
 
     class Meta:
         abstract = True

@@ -34,8 +34,9 @@ class Box:
 @dataclass
 class RenderedPdf:
     pdf: bytes
-    # Named signature areas: "person" (between the signer's title and name) and
-    # "organisation" (the seal, overlapping the left third of the person's signature).
+    # Named areas: "person" (between the signer's title and name), "organisation" (the seal,
+    # overlapping the left third of the person's signature), "number" and "date" (the number and
+    # the place and date the văn thư fills, on a document not yet numbered).
     boxes: dict[str, Box] = field(default_factory=dict)
     page_count: int = 0
 
@@ -44,6 +45,8 @@ class RenderedPdf:
 # rectangle normally comes from WeasyPrint's anchor; the size is needed only if an anchor is a
 # bare top-left point (as WeasyPrint documents it), and the tests check the two agree.
 SIGNATURE_AREAS_MM: dict[str, tuple[float, float]] = {"person": (60.0, 24.0), "organisation": (30.0, 30.0)}
+# The number and the place and date the văn thư fills (id="field-number", id="field-date").
+FIELD_AREAS_MM: dict[str, tuple[float, float]] = {"number": (9.0, 6.0), "date": (95.0, 7.0)}
 PT_PER_PX = 0.75  # CSS: 96 px = 72 pt = 1 inch
 PT_PER_MM = 72 / 25.4
 
@@ -69,17 +72,20 @@ def anchor_box(
 def render_pdf(html: str, *, base_url: str | None = None) -> RenderedPdf:
     """Lay out `html` with WeasyPrint; find the signature areas.
 
-    The areas are the elements with id="sig-person" and id="sig-organisation": each becomes the
-    Box "person" / "organisation" on the page where it was laid out (the first one if an id
-    repeats). A document without them gets no boxes.
+    The areas are the elements with id="sig-person" and id="sig-organisation" (the signatures) and
+    id="field-number" and id="field-date" (what the văn thư fills): each becomes the Box
+    "person" / "organisation" / "number" / "date" on the page where it was laid out (the first
+    one if an id repeats). A document without them gets no boxes.
     """
     from weasyprint import HTML
 
     document = HTML(string=html, base_url=base_url).render()
     boxes: dict[str, Box] = {}
+    areas = [(f"sig-{name}", name, size) for name, size in SIGNATURE_AREAS_MM.items()]
+    areas += [(f"field-{name}", name, size) for name, size in FIELD_AREAS_MM.items()]
     for index, page in enumerate(document.pages):
-        for name, size in SIGNATURE_AREAS_MM.items():
-            anchor = page.anchors.get(f"sig-{name}")
+        for anchor_id, name, size in areas:
+            anchor = page.anchors.get(anchor_id)
             if anchor is not None and name not in boxes:
                 boxes[name] = anchor_box(index, page.height, tuple(anchor), size)
     return RenderedPdf(pdf=document.write_pdf(), boxes=boxes, page_count=len(document.pages))

@@ -140,12 +140,24 @@ class Header:
     authority_lines: tuple[str, ...]
     number: str
     place_date: str
+    # A document the văn thư has not numbered yet: the number and the place and date are form
+    # fields the văn thư fills when issuing (documents/pdf_fields.py), after the leader signed.
+    fields: bool = False
+    symbol: str = ""
     quoc_hieu: ClassVar[str] = QUOC_HIEU
     tieu_ngu: ClassVar[str] = TIEU_NGU
 
 
-def header(*, parent_authority: str, authority: str, number: str, place_date: str) -> Header:
-    return Header(parent_authority, tuple(organ_lines(authority)), number, place_date)
+def header(
+    *,
+    parent_authority: str,
+    authority: str,
+    number: str,
+    place_date: str,
+    fields: bool = False,
+    symbol: str = "",
+) -> Header:
+    return Header(parent_authority, tuple(organ_lines(authority)), number, place_date, fields, symbol)
 
 
 # --- running text ---------------------------------------------------------------------------------

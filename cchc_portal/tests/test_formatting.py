@@ -22,7 +22,7 @@ from django.utils import translation
 from cchc_portal.lib import formatting, nd30, xlsx
 from cchc_portal.lib.documents import render_pdf
 from documents.models import DocumentType, OutgoingDocument
-from documents.services import document_symbol, register_outgoing
+from documents.services import document_symbol, record_paper_document
 from plans.document import build as build_plan_document
 from plans.document import load_plan
 from plans.pdf import plan_html
@@ -247,7 +247,7 @@ def test_the_rollup_export_holds_local_times_and_numbers(submitted, as_persona):
 
 
 def test_the_register_export_holds_local_times_and_dates(world, as_persona):
-    document = register_outgoing(
+    document = record_paper_document(
         world.commune_a, DocumentType.PLAN, issued_on=datetime.date(2026, 3, 31), subject="Tuyên truyền CCHC"
     )
     OutgoingDocument.objects.filter(pk=document.pk).update(signed_at=INSTANT)

@@ -1,4 +1,7 @@
-"""The register of outgoing documents: numbers per unit and year, never reused, never shared."""
+"""The register of outgoing documents: numbers per unit and year, never reused, never shared.
+
+Numbers are taken by the văn thư when issuing (documents.services.take_number) or recorded for a
+document issued on paper (record_paper_document); both go through the same locked counter."""
 
 import datetime
 import threading
@@ -8,15 +11,15 @@ from django.conf import settings
 from django.db import connections
 
 from documents.models import DocumentType, OutgoingDocument
-from documents.services import register_outgoing
+from documents.services import DocumentError, record_paper_document
 
 
 def test_numbers_start_at_01_each_year_per_unit(world):
     day = datetime.date(2026, 3, 1)
-    first = register_outgoing(world.commune_a, DocumentType.PLAN, issued_on=day, subject="A")
-    second = register_outgoing(world.commune_a, DocumentType.REPORT, issued_on=day, subject="B")
-    other_unit = register_outgoing(world.commune_b, DocumentType.PLAN, issued_on=day, subject="C")
-    next_year = register_outgoing(
+    first = record_paper_document(world.commune_a, DocumentType.PLAN, issued_on=day, subject="A")
+    second = record_paper_document(world.commune_a, DocumentType.REPORT, issued_on=day, subject="B")
+    other_unit = record_paper_document(world.commune_b, DocumentType.PLAN, issued_on=day, subject="C")
+    next_year = record_paper_document(
         world.commune_a, DocumentType.PLAN, issued_on=datetime.date(2027, 1, 1), subject="D"
     )
     assert [first.reference, second.reference] == ["01/KH-UBND", "02/BC-UBND"]
@@ -25,11 +28,11 @@ def test_numbers_start_at_01_each_year_per_unit(world):
 
 def test_a_back_dated_number_is_kept_and_later_numbers_follow(world):
     day = datetime.date(2022, 3, 24)
-    old = register_outgoing(world.commune_a, DocumentType.PLAN, issued_on=day, subject="A", number=71)
+    old = record_paper_document(world.commune_a, DocumentType.PLAN, issued_on=day, subject="A", number=71)
     assert old.reference == "71/KH-UBND"
-    assert register_outgoing(world.commune_a, DocumentType.PLAN, issued_on=day, subject="B").number == 72
-    with pytest.raises(ValueError, match="đã được cấp"):
-        register_outgoing(world.commune_a, DocumentType.PLAN, issued_on=day, subject="C", number=71)
+    assert record_paper_document(world.commune_a, DocumentType.PLAN, issued_on=day, subject="B").number == 72
+    with pytest.raises(DocumentError, match="đã được cấp"):
+        record_paper_document(world.commune_a, DocumentType.PLAN, issued_on=day, subject="C", number=71)
 
 
 @pytest.mark.skipif(
@@ -49,7 +52,7 @@ def test_two_documents_issued_at_the_same_instant_get_distinct_numbers():
     def issue() -> None:
         try:
             barrier.wait(timeout=10)
-            document = register_outgoing(
+            document = record_paper_document(
                 unit, DocumentType.PLAN, issued_on=datetime.date(2026, 5, 5), subject="X"
             )
             numbers.append(document.number)
