@@ -5,7 +5,6 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -17,6 +16,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from cchc_portal.lib import imports
 from cchc_portal.lib.formatting import short_date
+from units.forms import UnitAutocompleteSelect, UnitAutocompleteView, UnitChoiceField
 from units.importers import UnitFileError, read_unit_file
 from units.models import Capability, Membership, Role, Unit, UnitImport, UnitKind, UnitSuccession
 from units.services import (
@@ -31,13 +31,25 @@ from units.services import (
 CAPABILITY_FIELDS = tuple(c.value for c in Capability)
 
 
+class UnitPickers:
+    """A model admin whose unit fields show code, validity and parent (units.forms)."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.remote_field.model is Unit:
+            kwargs.setdefault(
+                "widget", UnitAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+            )
+            kwargs["form_class"] = UnitChoiceField
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
 class UnitForm(forms.ModelForm):
-    parent = forms.ModelChoiceField(
+    parent = UnitChoiceField(
         Unit.objects.all(),
         required=False,
         label=gettext_lazy("Đơn vị cấp trên"),
         help_text=gettext_lazy("Để trống nếu là đơn vị cấp tỉnh."),
-        widget=AutocompleteSelect(Membership._meta.get_field("unit"), admin.site),
+        widget=UnitAutocompleteSelect(Membership._meta.get_field("unit"), admin.site),
     )
 
     class Meta:
@@ -59,7 +71,7 @@ class UnitForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk and self.instance.depth > 1:
-            self.fields["parent"].initial = Unit.objects.get(path=self.instance.parent_path)
+            self.fields["parent"].initial = Unit.objects.for_picker().get(path=self.instance.parent_path)
         for name in ("parent_authority_line", "authority_line", "place_name", "body_symbol"):
             self.fields[name].required = False
             self.fields[name].help_text = f"{self.fields[name].help_text} " + _("Để trống để điền tự động.")
@@ -100,9 +112,10 @@ class UnitImportOptionsForm(forms.Form):
 
 class UnitImportForm(UnitImportOptionsForm):
     file = forms.FileField(
-        label=gettext_lazy("Tệp danh mục (JSON)"),
+        label=gettext_lazy("Tệp danh mục (JSON, .xlsx hoặc .csv)"),
         help_text=gettext_lazy(
-            "Danh mục ĐVHC từ 01/7/2025 (danh sách tỉnh có Wards) hoặc danh mục ba cấp trước 01/7/2025."
+            "Danh mục ĐVHC từ 01/7/2025 (JSON có Wards, hoặc bảng Excel/CSV theo QĐ 19/2025) hoặc danh mục ba cấp "
+            "trước 01/7/2025 (JSON như daohoangson/dvhcvn công bố)."
         ),
     )
     field_order = ["file", "valid_from", "valid_to", "legal_basis"]
@@ -112,7 +125,7 @@ class UnitListImport(imports.AdminImport):
     """The list of administrative units (JSON), with the validity the new units get."""
 
     kind = "units"
-    suffix = ".json"
+    suffix = ".bin"  # JSON, .xlsx or CSV
     upload_form = UnitImportForm
     options_form = UnitImportOptionsForm
     refusals = (UnitFileError, UnitImportError)
@@ -127,8 +140,12 @@ class UnitListImport(imports.AdminImport):
             "đặc khu). Mặc định hiệu lực từ 01/7/2025."
         ),
         gettext_lazy(
-            "Danh mục trước 01/7/2025: tỉnh → huyện → xã (level1_id, level2s, level3s). "
-            "Mặc định hiệu lực đến 30/6/2025."
+            "Bảng Excel (.xlsx) hoặc CSV danh mục theo QĐ 19/2025/QĐ-TTg: dòng tiêu đề có cột Mã, Tên và Cấp "
+            "(Tỉnh, Thành phố Trung ương, Phường, Xã, Đặc khu) hoặc Mã tỉnh/Tỉnh. Mặc định hiệu lực từ 01/7/2025."
+        ),
+        gettext_lazy(
+            "Danh mục trước 01/7/2025: tỉnh → huyện → xã (level1_id, level2s, level3s), như tệp dvhcvn.json "
+            "của daohoangson/dvhcvn (đối tượng {data, data_date, …}). Mặc định hiệu lực đến 30/6/2025."
         ),
     )
     conflict_message = gettext_lazy(
@@ -141,7 +158,7 @@ class UnitListImport(imports.AdminImport):
 
     def read(self, content: bytes, name: str, options: dict[str, Any]) -> UnitImportPlan:
         return plan_unit_import(
-            read_unit_file(content),
+            read_unit_file(content, max_bytes=self.max_bytes, filename=name),
             valid_from=options.get("valid_from"),
             valid_to=options.get("valid_to"),
             legal_basis=options.get("legal_basis") or None,
@@ -156,7 +173,10 @@ class UnitListImport(imports.AdminImport):
         preview = imports.Preview(
             title=f"{name} — {plan.parsed.format_label}",
             counts=[imports.Count(label, n) for label, n in plan.counts_by_level()],
-            notes=[_("Hiệu lực: %(validity)s") % {"validity": " ".join(validity)}] if validity else [],
+            notes=[
+                *plan.parsed.notes,
+                *([_("Hiệu lực: %(validity)s") % {"validity": " ".join(validity)}] if validity else []),
+            ],
             summary=plan.summary(),
             outcome="errors" if not plan.is_valid else "changes" if plan.has_changes else "nothing",
             confirmable=plan.is_valid and plan.has_changes,
@@ -240,6 +260,11 @@ class UnitAdmin(SimpleHistoryAdmin):
     def get_urls(self):
         return [
             path("nhap/", self.admin_site.admin_view(self.import_view), name="units_unit_import"),
+            path(
+                "chon/",
+                self.admin_site.admin_view(UnitAutocompleteView.as_view(admin_site=self.admin_site)),
+                name="units_unit_autocomplete",
+            ),
             *super().get_urls(),
         ]
 
@@ -259,7 +284,7 @@ class UnitKindAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(UnitSuccession)
-class UnitSuccessionAdmin(SimpleHistoryAdmin):
+class UnitSuccessionAdmin(UnitPickers, SimpleHistoryAdmin):
     list_display = ["predecessor", "successor", "extent", "effective_date", "legal_basis"]
     list_filter = ["extent", "effective_date"]
     autocomplete_fields = ["predecessor", "successor"]
@@ -320,7 +345,7 @@ class MembershipForm(forms.ModelForm):
         return data
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(UnitPickers, admin.TabularInline):
     model = Membership
     form = MembershipForm
     fk_name = "user"
@@ -330,7 +355,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Membership)
-class MembershipAdmin(SimpleHistoryAdmin):
+class MembershipAdmin(UnitPickers, SimpleHistoryAdmin):
     form = MembershipForm
     list_display = ["user", "unit", "role", "position", "is_active", *CAPABILITY_FIELDS]
     list_filter = ["is_active", "role", *CAPABILITY_FIELDS]
