@@ -22,11 +22,13 @@ from units.models import Capability, Membership, Role, Unit, UnitImport, UnitKin
 from units.services import (
     UnitImportError,
     UnitImportPlan,
+    apply_successions,
     apply_unit_import,
     find_code_clash,
     plan_unit_import,
     save_unit,
 )
+from units.successions import SuccessionFileError, SuccessionPlan, plan_successions, read_successions
 
 CAPABILITY_FIELDS = tuple(c.value for c in Capability)
 
@@ -283,10 +285,122 @@ class UnitKindAdmin(SimpleHistoryAdmin):
     search_fields = ["name", "code", "label"]
 
 
+class SuccessionImportForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("Bảng kế thừa (.xlsx hoặc .csv)"),
+        help_text=gettext_lazy(
+            "Bảng chuyển đổi ĐVHC cấp xã như được công bố (Tên Xã mới · Mã Xã mới · Tên Xã cũ · Mã Xã cũ · "
+            "Ghi chú · Quận/huyện · Tỉnh cũ), hoặc bảng old_code, new_code, kind, date, legal_basis."
+        ),
+    )
+
+
+class SuccessionImport(imports.AdminImport):
+    """Succession links from a conversion table: each row's units found by code and validity."""
+
+    kind = "successions"
+    upload_form = SuccessionImportForm
+    refusals = (SuccessionFileError, UnitImportError)
+    title = gettext_lazy("Nhập bảng kế thừa đơn vị")
+    intro = gettext_lazy(
+        "Tải lên bảng kế thừa (đơn vị cũ → đơn vị mới). Đơn vị được đối chiếu theo mã và thời gian hiệu lực: "
+        "đơn vị mới có hiệu lực vào ngày kế thừa, đơn vị cũ vào ngày trước đó. Hệ thống cho xem trước liên kết "
+        "mới, thay đổi và các dòng lỗi; chưa có gì được ghi cho đến khi bạn xác nhận."
+    )
+    intro_items = (
+        gettext_lazy(
+            "Bảng chuyển đổi ĐVHC cấp xã năm 2025: dòng tiêu đề được tự tìm; dòng mục tên tỉnh được bỏ qua; "
+            "“Nhập toàn bộ”, “Giữ nguyên”, “Đổi loại hình” là kế thừa toàn bộ, “Nhập một phần” là một phần; "
+            "dòng không có mã xã cũ lấy mã huyện trong cột Quận/huyện (Hoàng Sa)."
+        ),
+        gettext_lazy(
+            "Bảng đơn giản: old_code, new_code, kind (whole/part/unchanged/type_change), date (dd/mm/yyyy), "
+            "legal_basis. Ngày mặc định 01/07/2025."
+        ),
+        gettext_lazy("Hãy nhập danh mục đơn vị cũ và mới trước khi nhập bảng kế thừa."),
+    )
+
+    @property
+    def max_bytes(self) -> int:
+        return settings.UNIT_IMPORT_MAX_BYTES
+
+    def read(self, content: bytes, name: str, options: dict[str, Any]) -> SuccessionPlan:
+        return plan_successions(read_successions(content, name, max_bytes=self.max_bytes))
+
+    def fingerprint(self, plan: SuccessionPlan) -> str:
+        return plan.fingerprint()
+
+    def preview(self, plan: SuccessionPlan, name: str) -> imports.Preview:
+        counts = plan.counts
+        preview = imports.Preview(
+            title=f"{name} — {plan.file.shape_label}",
+            counts=[
+                imports.Count(_("Liên kết mới"), counts["new"], "count-new"),
+                imports.Count(_("Thay đổi"), counts["changed"], "count-changed"),
+                imports.Count(_("Không đổi"), counts["unchanged"], "count-unchanged"),
+                imports.Count(_("Dòng lỗi"), counts["invalid"], "count-invalid"),
+            ],
+            summary=plan.summary(),
+            outcome="errors" if counts["invalid"] else "changes" if plan.has_changes else "nothing",
+            warnings=plan.warnings,
+            confirmable=plan.has_changes,
+            skippable=counts["invalid"],
+        )
+        preview.set_errors(plan.errors)
+        more = _("… và %(n)d liên kết khác.")
+        preview.add_table(
+            _("Liên kết thay đổi"),
+            [_("Dòng"), _("Đơn vị cũ"), _("Đơn vị mới"), _("Thay đổi")],
+            plan.of("changed"),
+            lambda link: [
+                link.row.line,
+                link.predecessor.picker_label,
+                link.successor.picker_label,
+                imports.Changes(
+                    [imports.Change(name, before, after) for name, (before, after) in link.changes.items()]
+                ),
+            ],
+            id="changed-links",
+            more=more,
+        )
+        preview.add_table(
+            _("Liên kết mới"),
+            [_("Dòng"), _("Đơn vị cũ"), _("Đơn vị mới"), _("Phạm vi"), _("Ghi chú")],
+            plan.of("new"),
+            lambda link: [
+                link.row.line,
+                f"{link.predecessor.full_name} — {link.predecessor.code} · {link.predecessor.validity_label}",
+                f"{link.successor.full_name} — {link.successor.code} · {link.successor.validity_label}",
+                UnitSuccession.Extent(link.row.extent).label,
+                link.row.note,
+            ],
+            id="new-links",
+            more=more,
+        )
+        return preview
+
+    def apply(
+        self, plan: SuccessionPlan, *, content: bytes, name: str, skip_invalid: bool
+    ) -> imports.Applied:
+        record = apply_successions(plan, by=self.request.user, source_name=name, skip_invalid=skip_invalid)
+        if record is None:
+            return imports.Applied(_("Không có thay đổi nào được ghi."), wrote=False)
+        return imports.Applied(
+            _("Đã nhập %(file)s: %(new)d liên kết mới, %(changed)d thay đổi, %(skipped)d dòng lỗi bỏ qua.")
+            % {
+                "file": name,
+                "new": record.added,
+                "changed": record.changed,
+                "skipped": plan.counts["invalid"],
+            }
+        )
+
+
 @admin.register(UnitSuccession)
 class UnitSuccessionAdmin(UnitPickers, SimpleHistoryAdmin):
-    list_display = ["predecessor", "successor", "extent", "effective_date", "legal_basis"]
+    list_display = ["predecessor", "successor", "extent", "effective_date", "note", "legal_basis"]
     list_filter = ["extent", "effective_date"]
+    change_list_template = "admin/units/unitsuccession/change_list.html"
     autocomplete_fields = ["predecessor", "successor"]
     search_fields = [
         "predecessor__search_text",
@@ -295,6 +409,19 @@ class UnitSuccessionAdmin(UnitPickers, SimpleHistoryAdmin):
         "successor__code",
     ]
     list_select_related = ["predecessor", "successor"]
+
+    def get_urls(self):
+        return [
+            path("nhap/", self.admin_site.admin_view(self.import_view), name="units_unitsuccession_import"),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """Upload → preview (nothing written) → confirm or cancel."""
+        if not request.user.is_superuser:
+            messages.error(request, _("Chỉ quản trị viên hệ thống được nhập bảng kế thừa đơn vị."))
+            return HttpResponseRedirect(reverse("admin:units_unitsuccession_changelist"))
+        return imports.handle(request, SuccessionImport(request, self))
 
 
 @admin.register(Role)

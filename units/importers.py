@@ -329,12 +329,12 @@ _PROVINCE_CODE = re.compile(r"^\d{2}$")
 _COMMUNE_CODE = re.compile(r"^\d{5}$")
 
 
-def _code_cell(value: object) -> str:
+def _code_cell(value: object, *, commune: bool = False) -> str:
     """A code as text; Excel turns "00004" typed as a number into 4, so numbers are padded."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:05d}" if value >= 100 else f"{value:02d}"
+        return f"{value:05d}" if commune or value >= 100 else f"{value:02d}"
     if isinstance(value, float) and value.is_integer():
-        return _code_cell(int(value))
+        return _code_cell(int(value), commune=commune)
     return clean_spaces(str(value or ""))
 
 
@@ -366,9 +366,11 @@ def _read_unit_table(reader: _Reader, grid: Grid, columns: dict[str, int], heade
         for column, problem in grid.problems.get(line, {}).items():
             if column in columns.values():
                 reader.error(where, problem.message)
-        code = _code_cell(cell(row, "code"))
         name = clean_spaces(str(cell(row, "name") or ""))
         kind_text = clean_spaces(str(cell(row, "kind") or ""))
+        # A code typed as a number lost its zeros: its width comes from the kind (00070 is a ward).
+        is_commune = _kind_from(reader, Level.COMMUNE, kind_text, name) is not None
+        code = _code_cell(cell(row, "code"), commune=is_commune)
         if not code and not name:
             continue
         if not code or not name:
@@ -450,7 +452,7 @@ def _read_spreadsheet(content: bytes, filename: str) -> ParsedUnitFile:
         table = read_table(content, filename, UNIT_TABLE_HEADER)
     except SpreadsheetError as exc:
         message = str(exc)
-        if FORMATS_HELP not in message:
+        if str(FORMATS_HELP) not in message:
             message = f"{message} {FORMATS_HELP}"
         raise UnitFileError(message) from exc
     parsed = ParsedUnitFile(FORMAT_TABLE)
