@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -164,3 +166,54 @@ def test_the_roll_up_page_shows_them_with_the_rule(merged, client):
     assert "6 tháng đầu năm 2025: Đã tiếp nhận" in response.text
     assert "gồm 7 của 2 đơn vị cũ" in response.text
     assert "nhập một phần — không cộng" in response.text
+
+
+# --- the unit page: what the predecessors planned and reported; a province by former district ------------
+
+
+def test_the_new_wards_page_lists_what_its_predecessors_planned_and_reported(
+    merged, client, django_assert_num_queries
+):
+    reviewer = make_user("snv.danang.2025")
+    grant(reviewer, merged["danang"], "chuyen-vien-so-noi-vu")
+    client.force_login(reviewer)
+    url = reverse("units:detail", args=[merged["ban_thach"].pk])
+    response = client.get(url)
+    assert response.status_code == 200
+    predecessors = response.text.split('id="predecessors"', 1)[1].split("</ul>\n", 3)
+    text = "".join(predecessors[:3])
+    assert "Phường Tân Thạnh" in text and "Kế hoạch năm 2025</a> — Đã ban hành" in text
+    assert "Báo cáo 6 tháng đầu năm 2025</a> — Đã tiếp nhận" in text
+    assert "Xã Tam Thăng" in text  # merged too, with nothing to list
+    # One query per app that registers records, whatever the number of predecessors and records.
+    with CaptureQueriesContext(connection) as before:
+        client.get(url)
+    plan = merged["tan_thanh"].plans.get(year=2025).parent_plan
+    tam_thang = Unit.objects.get(code="20362", valid_to__isnull=False)
+    cascade(tam_thang, plan, rules={"half_year": 20}, issued_on=datetime.date(2025, 2, 1))
+    report_with(tam_thang, H1, 1)
+    with django_assert_num_queries(len(before)):
+        response = client.get(url)
+    assert response.text.count("Báo cáo 6 tháng đầu năm 2025</a>") == 3
+
+
+def test_a_unit_without_predecessors_asks_for_no_records(merged, client, django_assert_num_queries):
+    client.force_login(make_user("admin2", superuser=True))
+    url = reverse("units:detail", args=[merged["tan_thanh"].pk])  # a former ward: successors only
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    assert not any("plans_plan" in q["sql"] or "reports_report" in q["sql"] for q in queries.captured_queries)
+
+
+def test_a_province_groups_its_communes_by_former_district(merged, client):
+    client.force_login(make_user("admin2", superuser=True))
+    response = client.get(reverse("units:detail", args=[merged["danang"].pk]), {"former": "on"})
+    assert response.status_code == 200
+    groups = {
+        part.split("</h3>", 1)[0].split(" <span", 1)[0]: part.split("</h3>", 1)[1]
+        for part in response.text.split('<h3 class="former-district">')[1:]
+    }
+    assert "Phường Bàn Thạch" in groups["Thành phố Tam Kỳ"]  # its seat, Phường Tân Thạnh, was in Tam Kỳ
+    assert "Phường Hải Vân" in groups["Quận Liên Chiểu"]
+    assert "Đặc khu Hoàng Sa" in groups["Huyện Hoàng Sa"]  # the district itself became the special zone
+    assert "Không có đơn vị cũ" not in response.text  # every commune of the city has its table rows
