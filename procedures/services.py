@@ -20,6 +20,9 @@ the first pass:
   the file, and never one that another source's latest import lists (`SourceListing`);
 * each import records which procedures its source lists now.
 
+Imports without a scope (an appendix without "Cơ quan ban hành") share one source, "": give each
+list its scope (`--scope`, the admin's "Phạm vi") to keep several such lists apart.
+
 `apply_import(plan, …)` writes it in one transaction as an ImportBatch with one ProcedureChange
 per procedure touched — the procedure's history — using bulk inserts and updates. It refuses if
 any row is invalid unless told to skip them, and if the catalogue changed since the preview. A
@@ -29,6 +32,7 @@ file that changes nothing writes nothing.
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import json
 import re
@@ -184,11 +188,14 @@ def plan_import(sheet: Sheet, *, full_list: bool | None = None, scope: str | Non
     sources' listings), whatever the file's size. `full_list`: the file is its scope's complete
     list (by default only the national portal's export); `scope`: the source it speaks for,
     instead of the issuer the file declares."""
-    if full_list is None:
-        full_list = sheet.shape == "portal"
+    # Issuers and sources repeat: fold each once (the plan folds three per row otherwise).
+    fold_key = functools.lru_cache(maxsize=None)(fold)
     scope_text = clean_spaces(scope or "") or sheet.declared_issuer
     origin = "explicit" if clean_spaces(scope or "") else "declared" if sheet.declared_issuer else ""
-    key = fold(scope_text)
+    key = fold_key(scope_text)
+    if full_list is None:
+        # A portal export is its issuer's complete list; one that declares no issuer is not.
+        full_list = sheet.shape == "portal" and bool(key)
     state = _catalogue_state()
     # Plain tuples, not model instances: ten times cheaper for a whole catalogue.
     columns = ("pk", "code", *FIELDS, *OWNERSHIP_FIELDS)
@@ -201,8 +208,8 @@ def plan_import(sheet: Sheet, *, full_list: bool | None = None, scope: str | Non
     for listing_id, listing_scope, procedure_id in SourceListing.objects.values_list(
         "pk", "scope", "procedure_id"
     ):
-        listed.setdefault(procedure_id, set()).add(fold(listing_scope))
-        if key and fold(listing_scope) == key:
+        listed.setdefault(procedure_id, set()).add(fold_key(listing_scope))
+        if key and fold_key(listing_scope) == key:
             here[procedure_id] = listing_id
     levels_by_code = {r.code: r.levels for r in sheet.rows if r.levels and not r.errors}
     planned = []
@@ -225,8 +232,8 @@ def plan_import(sheet: Sheet, *, full_list: bool | None = None, scope: str | Non
         if current is None:
             planned.append(PlannedRow(row, "new"))
             continue
-        owned = fold(current["source"]) == key or (
-            bool(key) and key in (fold(current["ministry"]), fold(row.ministry))
+        owned = fold_key(current["source"]) == key or (
+            bool(key) and key in (fold_key(current["ministry"]), fold_key(row.ministry))
         )
         diff: dict[str, tuple[Any, Any]] = {}
         kept = []
@@ -270,7 +277,7 @@ def plan_import(sheet: Sheet, *, full_list: bool | None = None, scope: str | Non
     elif full_list:
         in_file = {r.code for r in sheet.rows}
         for p in sorted(existing.values(), key=lambda p: p["code"]):
-            in_scope = fold(p["source"]) == key or fold(p["ministry"]) == key
+            in_scope = fold_key(p["source"]) == key or fold_key(p["ministry"]) == key
             if not in_scope or p["code"] in in_file or p["status"] == ProcedureStatus.REPEALED:
                 continue
             procedure = Procedure(
