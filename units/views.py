@@ -41,10 +41,11 @@ def _by_former_district(units: list[Unit]) -> list[tuple[Unit | None, list[Unit]
         .select_related("predecessor__kind")
         .order_by("successor_id", "-extent", "predecessor__path")  # "whole" before "part"
     )
+    codes = {u.pk: u.code for u in units}
     seats: dict[int, Unit] = {}
     for link in links:
         current = seats.get(link.successor_id)
-        same_code = link.predecessor.code == next(u.code for u in units if u.pk == link.successor_id)
+        same_code = link.predecessor.code == codes[link.successor_id]
         if current is None or (same_code and current.code != link.predecessor.code):
             seats[link.successor_id] = link.predecessor
     parent_paths = {p.parent_path for p in seats.values() if p.kind.level != Level.DISTRICT and p.depth > 1}
