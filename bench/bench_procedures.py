@@ -147,7 +147,7 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.copy_expert(
                 "COPY procedures_procedure (code, name, field, ministry, agencies, levels, online_level, "
-                "decisions, status, search_text, updated_at) FROM STDIN WITH (FORMAT csv)",
+                "decisions, status, search_text, updated_at, local_name, source) FROM STDIN WITH (FORMAT csv)",
                 io.StringIO(copy_data),
             )
 

@@ -2,7 +2,9 @@
 
 Đà Nẵng is the demo province because the seed plan (../shared/seeds/003) was issued by Phường
 Tân Thạnh of Thành phố Tam Kỳ, Quảng Nam, which merged into Đà Nẵng on 1 July 2025; the
-pre-2025 Quảng Nam list is loaded too, with the merger links, so that history is visible.
+pre-2025 lists of Quảng Nam and of the old Đà Nẵng are loaded too, with the official conversion
+table of Đà Nẵng's communes (units/data/successions-2025-da-nang.csv, through the same import as
+`manage.py import_successions`), so that history is visible.
 Everything here is idempotent: a second run changes nothing and keeps what users changed.
 """
 
@@ -17,11 +19,13 @@ from django.db import transaction
 
 from units.importers import read_unit_file
 from units.models import Level, Membership, Role, Unit, UnitKind, UnitSuccession
-from units.services import apply_unit_import, link_succession, plan_unit_import, save_unit
+from units.services import apply_successions, apply_unit_import, link_succession, plan_unit_import, save_unit
+from units.successions import plan_successions, read_successions
 
 # The real unit lists ship with the units app (a production install imports them too).
 DATA_DIR = Path(__file__).resolve().parent.parent / "units" / "data"
-UNIT_FILES = ["units-2025.json", "units-pre2025-quang-nam.json"]
+UNIT_FILES = ["units-2025.json", "units-pre2025-quang-nam.json", "units-pre2025-da-nang.json"]
+SUCCESSION_FILE = "successions-2025-da-nang.csv"
 DEMO_PASSWORD = "cchc@2026"
 DEMO_PROVINCE = "48"  # Thành phố Đà Nẵng
 OTHER_PROVINCE = "51"  # Tỉnh Quảng Ngãi
@@ -37,14 +41,7 @@ AGENCIES = [
     ("51", "51-SNV", "Sở Nội vụ", "so-ban-nganh", "SNV"),
 ]
 
-# Thành phố Tam Kỳ's twelve wards and communes merged into four wards of Đà Nẵng
-# (Nghị quyết 1659/NQ-UBTVQH15, items 13–16). New ward code → old codes (all whole units).
-TAM_KY_MERGERS = {
-    "20335": ["20335", "20375", "20362"],  # Bàn Thạch ← Tân Thạnh, Hòa Thuận, Tam Thăng
-    "20350": ["20350", "20344", "20389"],  # Hương Trà ← An Sơn, Hòa Hương, Tam Ngọc
-    "20356": ["20356", "20359", "20371"],  # Quảng Phú ← An Phú, Tam Thanh, Tam Phú
-    "20341": ["20341", "20347", "20353"],  # Tam Kỳ ← An Mỹ, An Xuân, Trường Xuân
-}
+OLD_PROVINCES = ["49", "48"]  # Tỉnh Quảng Nam and the old Thành phố Đà Nẵng, merged into the new one
 PROVINCE_MERGER_BASIS = "Nghị quyết 202/2025/QH15 (hợp nhất tỉnh Quảng Nam và thành phố Đà Nẵng)"
 COMMUNE_MERGER_BASIS = "Nghị quyết 1659/NQ-UBTVQH15 về sắp xếp ĐVHC cấp xã của thành phố Đà Nẵng"
 
@@ -161,26 +158,24 @@ def load_agencies_and_successions() -> None:
         )
         save_unit(unit, parent=province)
 
-    old = Unit.objects.filter(valid_to__lt=MERGER_DAY)
-    old_province = old.filter(code="49", kind__level=Level.PROVINCE).first()
-    if old_province is None:
-        return
-    link_succession(
-        old_province, _current(DEMO_PROVINCE), effective_date=MERGER_DAY, legal_basis=PROVINCE_MERGER_BASIS
+    old_provinces = Unit.objects.filter(
+        valid_to__lt=MERGER_DAY, code__in=OLD_PROVINCES, kind__level=Level.PROVINCE
     )
-    old_communes = {
-        u.code: u for u in old.filter(kind__level=Level.COMMUNE, path__startswith=old_province.path)
-    }
-    for new_code, old_codes in TAM_KY_MERGERS.items():
-        successor = _current(new_code)
-        for old_code in old_codes:
-            if old_code in old_communes:
-                link_succession(
-                    old_communes[old_code],
-                    successor,
-                    effective_date=MERGER_DAY,
-                    legal_basis=COMMUNE_MERGER_BASIS,
-                )
+    for old_province in old_provinces:
+        link_succession(
+            old_province,
+            _current(DEMO_PROVINCE),
+            effective_date=MERGER_DAY,
+            legal_basis=PROVINCE_MERGER_BASIS,
+        )
+    # The communes: the official conversion table, as an administrator imports it.
+    name = SUCCESSION_FILE
+    plan = plan_successions(
+        read_successions((DATA_DIR / name).read_bytes(), name, legal_basis=COMMUNE_MERGER_BASIS)
+    )
+    if plan.counts["invalid"]:
+        raise RuntimeError(f"{name}: {'; '.join(plan.errors[:3])}")
+    apply_successions(plan, source_name=name)
 
 
 @transaction.atomic

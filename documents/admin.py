@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from cchc_portal.lib.formatting import short_date
 from documents import services
 from documents.models import OutgoingDocument, SigningCredential, TrustedRoot
+from units.forms import UnitAutocompleteSelect, UnitChoiceField
 from units.models import Membership, Unit, User
 
 MAX_IMAGE_BYTES = 1024 * 1024
@@ -41,11 +42,11 @@ class OutgoingDocumentAdmin(admin.ModelAdmin):
 
 class CredentialUploadForm(forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("Loại chứng thư"), choices=SigningCredential.Kind.choices)
-    unit = forms.ModelChoiceField(
+    unit = UnitChoiceField(
         Unit.objects.all(),
         required=False,
         label=gettext_lazy("Cơ quan (chứng thư con dấu)"),
-        widget=AutocompleteSelect(Membership._meta.get_field("unit"), admin.site),
+        widget=UnitAutocompleteSelect(Membership._meta.get_field("unit"), admin.site),
     )
     user = forms.ModelChoiceField(
         User.objects.all(),

@@ -15,11 +15,38 @@ def plan_documents(document_ids: list[int]) -> dict:
     }
 
 
+def plans_before(cutoffs: dict) -> list:
+    """A predecessor's issued plans of the years up to its succession (units.history)."""
+    import datetime
+
+    from django.urls import reverse
+
+    from plans.models import Plan, Status
+    from units.history import Record
+
+    plans = Plan.objects.filter(unit_id__in=cutoffs, is_latest=True).only(
+        "pk", "unit_id", "year", "status", "version"
+    )
+    return [
+        Record(
+            plan.unit_id,
+            str(_("Kế hoạch năm %(year)d") % {"year": plan.year}),
+            plan.get_status_display(),
+            reverse("plans:detail", args=[plan.pk]),
+            datetime.date(plan.year, 1, 1),
+        )
+        for plan in plans.order_by("unit_id", "year")
+        if plan.year <= cutoffs[plan.unit_id].year and plan.status == Status.ISSUED
+    ]
+
+
 class PlansConfig(AppConfig):
     name = "plans"
     verbose_name = _("Kế hoạch")
 
     def ready(self) -> None:
         from documents import sources
+        from units import history
 
         sources.register(plan_documents)
+        history.register(plans_before)

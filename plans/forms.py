@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from plans.models import Channel, PeriodType, Plan, SectionItem, Target, Task, TaskGroup
+from units.forms import UnitChoiceField, label_units
 from units.models import Level, Role, Unit
 
 MIN_YEAR, MAX_YEAR = 2015, 2100
@@ -34,7 +35,7 @@ class NewPlanForm(forms.Form):
         SUPERIOR = "superior"
         COPY = "copy"
 
-    unit = forms.ModelChoiceField(Unit.objects.none(), label=_("Đơn vị"), empty_label=None)
+    unit = UnitChoiceField(Unit.objects.none(), label=_("Đơn vị"), empty_label=None)
     year = forms.IntegerField(label=_("Năm"), min_value=MIN_YEAR, max_value=MAX_YEAR)
     mode = forms.ChoiceField(
         label=_("Bắt đầu từ"),
@@ -139,6 +140,7 @@ class GroupForm(LockedForm):
         self.plan = plan
         self.fields["lead_role"].queryset = role_choices(plan)
         self.fields["lead_unit"].queryset = _subordinate_units(plan)
+        label_units(self.fields["lead_unit"])
         self.fields["lead_level"].choices = [
             ("", "—"),
             (Level.COMMUNE, _("Tất cả đơn vị cấp xã")),
@@ -211,6 +213,8 @@ class TaskForm(LockedForm):
         subordinates = _subordinate_units(plan)
         self.fields["co_units"].queryset = subordinates
         self.fields["addressees"].queryset = subordinates
+        label_units(self.fields["co_units"])
+        label_units(self.fields["addressees"])
         self.fields["co_units"].widget.attrs["size"] = 6
         self.fields["addressees"].widget.attrs["size"] = 6
         self.fields["budget"].localize = True

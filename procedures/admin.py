@@ -63,6 +63,15 @@ class ProcedureImportOptionsForm(forms.Form):
         ],
         initial="auto",
     )
+    scope = forms.CharField(
+        label=gettext_lazy("Phạm vi (nguồn)"),
+        required=False,
+        max_length=255,
+        help_text=gettext_lazy(
+            "Cơ quan ban hành mà danh sách đầy đủ thuộc về, ví dụ “Bộ Tư pháp”. Để trống để dùng cơ quan ban hành "
+            "mà tệp khai (cơ quan của hơn nửa số dòng). Danh sách đầy đủ chỉ bãi bỏ thủ tục trong phạm vi này."
+        ),
+    )
 
 
 class ProcedureImportForm(ProcedureImportOptionsForm):
@@ -72,7 +81,7 @@ class ProcedureImportForm(ProcedureImportOptionsForm):
             "Tệp xuất từ Cổng DVC quốc gia, hoặc phụ lục quyết định công bố của tỉnh đã nhập vào Excel."
         ),
     )
-    field_order = ["file", "full_list"]
+    field_order = ["file", "full_list", "scope"]
 
 
 def _full_list(choice: str) -> bool | None:
@@ -120,7 +129,9 @@ class CatalogueImport(imports.AdminImport):
 
     def read(self, content: bytes, name: str, options: dict[str, Any]) -> services.ImportPlan:
         sheet = read_procedures(content, name, max_bytes=self.max_bytes)
-        return services.plan_import(sheet, full_list=_full_list(options["full_list"]))
+        return services.plan_import(
+            sheet, full_list=_full_list(options["full_list"]), scope=options.get("scope") or None
+        )
 
     def fingerprint(self, plan: services.ImportPlan) -> str:
         return plan.fingerprint()
@@ -131,7 +142,8 @@ class CatalogueImport(imports.AdminImport):
             title=f"{name} — {SHAPES[sheet.shape]}",
             notes=[
                 _("Trang tính “%(sheet)s”, dòng tiêu đề số %(row)d.")
-                % {"sheet": sheet.sheet_name, "row": sheet.header_row}
+                % {"sheet": sheet.sheet_name, "row": sheet.header_row},
+                plan.scope_note(),
             ],
             counts=[
                 imports.Count(_("Thêm mới"), counts["new"], "count-new"),
@@ -140,11 +152,13 @@ class CatalogueImport(imports.AdminImport):
                 imports.Count(_("Bị bãi bỏ"), counts["repealed"], "count-repealed"),
                 imports.Count(_("Dòng lỗi"), counts["invalid"], "count-invalid"),
             ],
-            warnings=sheet.warnings,
-            confirmable=plan.has_changes,
+            warnings=[*sheet.warnings, *services.plan_warnings(plan)],
+            confirmable=plan.has_changes and not plan.refusal,
             skippable=counts["invalid"],
         )
-        if not plan.has_changes:
+        if plan.refusal:
+            preview.summary, preview.outcome = plan.refusal, "errors"
+        elif not plan.has_changes:
             preview.summary = _("Tệp không có thay đổi nào so với danh mục hiện có.")
             preview.outcome = "nothing"
         preview.set_errors([error for planned in plan.of("invalid") for error in planned.row.errors])
@@ -175,6 +189,14 @@ class CatalogueImport(imports.AdminImport):
             plan.repealed,
             lambda p: [p.code, p.name],
             id="repealed-rows",
+            more=more,
+        )
+        preview.add_table(
+            _("Thủ tục không còn trong tệp nhưng có trong danh sách của nguồn khác (giữ nguyên)"),
+            [_("Mã"), _("Tên")],
+            plan.protected,
+            lambda p: [p.code, p.name],
+            id="protected-rows",
             more=more,
         )
         preview.add_table(

@@ -54,6 +54,9 @@ class ImportBatch(models.Model):
     unchanged = models.PositiveIntegerField(default=0)
     repealed = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
+    # The source this import speaks for: the issuing body the file declares, or the one the user
+    # named; a full import repeals only within it. "" for an import that named none.
+    scope = models.CharField(_("phạm vi"), max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("lần nhập danh mục TTHC")
@@ -67,6 +70,12 @@ class ImportBatch(models.Model):
 class Procedure(models.Model):
     code = models.CharField(_("mã TTHC"), max_length=40, unique=True)
     name = models.TextField(_("tên thủ tục"))
+    # The name a provincial appendix or another source gives it, when that source does not own
+    # the procedure (the national name stays in `name`).
+    local_name = models.TextField(_("tên trong danh mục địa phương"), blank=True)
+    # The source that owns the procedure's fields: the scope of the import that brought it, or
+    # of the issuer's own import since. Other sources only fill what is empty.
+    source = models.CharField(_("nguồn"), max_length=255, blank=True, db_index=True)
     field = models.CharField(_("lĩnh vực"), max_length=255, blank=True, db_index=True)
     ministry = models.CharField(_("cơ quan ban hành"), max_length=255, blank=True, db_index=True)
     agencies = models.JSONField(_("cơ quan thực hiện"), default=list, blank=True)
@@ -96,8 +105,27 @@ class Procedure(models.Model):
         return f"{self.code} {self.name}"
 
     def level_labels(self) -> list[str]:
+        """The levels' names; "Chưa xác định" when neither the file nor the catalogue says."""
         labels = dict(Level.choices)
-        return [str(labels.get(level, level)) for level in self.levels]
+        return [str(labels.get(level, level)) for level in self.levels] or [str(UNDETERMINED_LEVEL)]
+
+
+UNDETERMINED_LEVEL = _("Chưa xác định")
+
+
+class SourceListing(models.Model):
+    """A procedure the latest import of a source listed. A full import of another source never
+    repeals it: the Bộ Công an's export holds a procedure issued by Bộ Xây dựng, which the Bộ Xây
+    dựng's own export lacks."""
+
+    scope = models.CharField(_("nguồn"), max_length=255)
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="listings")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "procedure"], name="one_listing_per_source")]
+
+    def __str__(self) -> str:
+        return f"{self.scope}: {self.procedure_id}"
 
 
 class ProcedureChange(models.Model):

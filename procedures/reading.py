@@ -27,7 +27,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cchc_portal.lib.spreadsheets import Grid, Header, HeaderSpec, SpreadsheetError, cell_text, read_table
-from cchc_portal.lib.vietnamese import clean_spaces, fold
+from cchc_portal.lib.vietnamese import clean_spaces, fold, repair_split_diacritics
+from procedures.levels import agency_levels, levels_from_agencies
 from procedures.models import Level, OnlineLevel, ProcedureStatus
 
 MAX_FIELD_LENGTH = 255  # Procedure.field / Procedure.ministry
@@ -53,6 +54,7 @@ class ProcedureRow:
     effective_from: datetime.date | None = None
     effective_to: datetime.date | None = None
     errors: list[str] = dataclasses.field(default_factory=list)
+    original_name: str = ""  # the name as the file has it, when split diacritics were repaired
 
 
 @dataclasses.dataclass
@@ -63,6 +65,12 @@ class Sheet:
     columns: dict[str, str]  # our field name → the header text found
     rows: list[ProcedureRow]  # data rows only
     warnings: list[str]  # file-level notes
+    # The issuing body the file declares: the "Cơ quan ban hành" of more than half its rows
+    # (a ministry's export), or "" when it names none.
+    declared_issuer: str = ""
+    cross_issuer: list[ProcedureRow] = dataclasses.field(default_factory=list)  # rows of other issuers
+    unused_columns: list[str] = dataclasses.field(default_factory=list)  # header texts not read
+    repaired: int = 0  # names whose split diacritics were repaired
 
 
 # --- text helpers ---------------------------------------------------------------------------------
@@ -117,6 +125,7 @@ _HEADER_VARIANTS: dict[str, list[tuple[str, int]]] = {
         ("ma thu tuc hanh chinh", 0),
         ("ma so thu tuc hanh chinh", 0),
         ("ma dvc", 1),
+        ("code", 1),
         ("ma", 2),
     ],
     "name": [
@@ -125,10 +134,18 @@ _HEADER_VARIANTS: dict[str, list[tuple[str, int]]] = {
         ("ten tthc", 0),
         ("ten thu tuc hanh chinh", 0),
         ("noi dung thu tuc", 1),
+        ("name", 1),
     ],
     "stt": [("stt", 0), ("tt", 0), ("so tt", 0), ("so thu tu", 0)],
-    "field": [("linh vuc", 0)],
-    "ministry": [("co quan ban hanh", 0), ("bo, nganh", 0), ("bo nganh", 0), ("co quan cong bo", 1)],
+    "field": [("linh vuc", 0), ("field", 1), ("category", 1)],
+    "ministry": [
+        ("co quan ban hanh", 0),
+        ("bo, nganh", 0),
+        ("bo nganh", 0),
+        ("co quan cong bo", 1),
+        ("issuer", 1),
+        ("issuing agency", 1),
+    ],
     "agencies": [
         ("co quan thuc hien", 0),
         ("co quan giai quyet", 0),
@@ -136,8 +153,10 @@ _HEADER_VARIANTS: dict[str, list[tuple[str, int]]] = {
         ("so nganh", 0),
         ("co quan", 1),
         ("dia diem thuc hien", 2),
+        ("agency", 1),
+        ("agencies", 1),
     ],
-    "levels": [("cap thuc hien", 0), ("tham quyen", 1), ("cap", 1)],
+    "levels": [("cap thuc hien", 0), ("tham quyen", 1), ("cap", 1), ("level", 1), ("levels", 1)],
     "online_level": [
         ("dich vu cong truc tuyen", 0),
         ("dvctt", 0),
@@ -158,17 +177,40 @@ _HEADER_VARIANTS: dict[str, list[tuple[str, int]]] = {
         ("dvctt mot phan", 0),
         ("dich vu cong truc tuyen mot phan", 0),
     ],
-    "decisions": [("quyet dinh cong bo", 0), ("so quyet dinh", 0), ("can cu phap ly", 1)],
-    "status": [("tinh trang", 0), ("trang thai", 0)],
-    "notes": [("ghi chu", 0)],
+    "decisions": [
+        ("quyet dinh cong bo", 0),
+        ("so quyet dinh", 0),
+        ("so qd", 0),
+        ("quyet dinh", 1),
+        ("can cu phap ly", 1),
+        ("decision numbers", 0),
+        ("decision number", 0),
+        ("decisions", 0),
+    ],
+    "status": [("tinh trang", 0), ("trang thai", 0), ("status", 0)],
+    "notes": [("ghi chu", 0), ("ly do", 1), ("reason", 1), ("note", 1), ("notes", 1)],
     "effective_from": [
         ("ngay hieu luc", 0),
         ("hieu luc tu", 0),
         ("ngay co hieu luc", 0),
         ("hieu luc tu ngay", 0),
+        ("ngay ap dung", 1),
         ("hieu luc", 1),
+        ("active date", 0),
+        ("effective date", 0),
+        ("effective from", 0),
     ],
-    "effective_to": [("ngay het hieu luc", 0), ("het hieu luc", 0), ("het hieu luc tu", 0)],
+    "effective_to": [
+        ("ngay het hieu luc", 0),
+        ("het hieu luc", 0),
+        ("het hieu luc tu", 0),
+        ("ngay bai bo", 0),
+        ("bai bo tu ngay", 0),
+        ("repeal date", 0),
+        ("repealed date", 0),
+        ("expiry date", 0),
+        ("effective to", 0),
+    ],
 }
 _HEADER_EXACT: dict[str, tuple[str, int]] = {}
 _HEADER_PREFIXES: list[tuple[str, str, int]] = []
@@ -182,8 +224,16 @@ _HEADER_STOP = re.compile(r"[(:/\[]")
 _HEADER_EXACT_ONLY = {"co quan"}  # "Cơ quan phối hợp" is not the agencies that carry it out
 
 
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def _header_key(text: str) -> str:
+    """ "linhVuc", "active_date", "Lĩnh vực" → "linh vuc", "active date", "linh vuc"."""
+    return _HEADER_TRIM.sub("", fold(_CAMEL.sub(" ", text).replace("_", " ")))
+
+
 def _header_field(text: str) -> tuple[str, int] | None:
-    key = _HEADER_TRIM.sub("", fold(text))
+    key = _header_key(text)
     if key in _HEADER_EXACT:
         return _HEADER_EXACT[key]
     for variant, name, priority in _HEADER_PREFIXES:
@@ -245,53 +295,19 @@ def _code_lead(text: str) -> tuple[str, str] | None:
 # --- levels, online level, status, dates ----------------------------------------------------------
 
 _LEVEL_ORDER = {value: i for i, value in enumerate(Level.values)}
-_CENTRAL_PREFIXES = (
-    "bộ ",
-    "bộ,",
-    "bộ trưởng",
-    "cục ",
-    "tổng cục",
-    "thủ tướng",
-    "chính phủ",
-    "văn phòng chính phủ",
-    "ngân hàng nhà nước",
-    "kiểm toán nhà nước",
-)
-_PROVINCE = re.compile(r"\btỉnh\b|(?<!cơ )\bsở\b")
-_DISTRICT = re.compile(r"\bhuyện\b|\bquận\b|\bthị xã\b")
-_COMMUNE = re.compile(r"(?<!thị )\bxã\b(?! hội)|\bphường\b|\bthị trấn\b|\bđặc khu\b")
 
 
 def _sorted_levels(levels: set[str]) -> list[str]:
     return [str(level) for level in sorted(levels, key=_LEVEL_ORDER.__getitem__)]
 
 
-@functools.lru_cache(maxsize=8192)
 def _agency_levels(agency: str) -> frozenset[str]:
-    """The levels an agency's name points to: "Sở Tư pháp" → tỉnh, "UBND cấp xã" → xã."""
-    low = agency.lower()
-    folded = fold(agency)
-    found: set[str] = set()
-    if "trung uong" in folded.replace("truc thuoc trung uong", "") or (
-        low.startswith(_CENTRAL_PREFIXES) and not low.startswith("bộ phận")
-    ):
-        found.add(Level.CENTRAL)
-    if "cap tinh" in folded or _PROVINCE.search(low):
-        found.add(Level.PROVINCE)
-    if "cap huyen" in folded or _DISTRICT.search(low):
-        found.add(Level.DISTRICT)
-    if "cap xa" in folded or _COMMUNE.search(low):
-        found.add(Level.COMMUNE)
-    return frozenset(found)
+    """What procedures.levels says of an agency, without its "khác" for the unknown."""
+    return agency_levels(agency) - {Level.OTHER}
 
 
 def _levels_from_agencies(agencies: list[str]) -> list[str]:
-    if not agencies:
-        return []
-    found: set[str] = set()
-    for agency in agencies:
-        found |= _agency_levels(agency)
-    return _sorted_levels(found or {Level.OTHER})
+    return [str(level) for level in levels_from_agencies(agencies)]
 
 
 _LEVEL_WORDS = [
@@ -376,12 +392,34 @@ _STATUS_IN_FORCE = re.compile(
 )
 
 
+# A status column of an exported database ("ACTIVE", "repealed", "in_force"…).
+_ASCII_STATUS = {
+    "active": ProcedureStatus.IN_FORCE,
+    "in force": ProcedureStatus.IN_FORCE,
+    "valid": ProcedureStatus.IN_FORCE,
+    "new": ProcedureStatus.IN_FORCE,
+    "published": ProcedureStatus.IN_FORCE,
+    "repealed": ProcedureStatus.REPEALED,
+    "abolished": ProcedureStatus.REPEALED,
+    "inactive": ProcedureStatus.REPEALED,
+    "expired": ProcedureStatus.REPEALED,
+    "cancelled": ProcedureStatus.REPEALED,
+    "reduced": ProcedureStatus.REPEALED,
+    "amended": ProcedureStatus.AMENDED,
+    "modified": ProcedureStatus.AMENDED,
+    "replaced": ProcedureStatus.REPLACED,
+}
+
+
 def _note(text: str) -> tuple[str | None, datetime.date | None, datetime.date | None]:
     """A status/notes cell: (status, effective_from, effective_to) as far as it says.
 
     "Bãi bỏ từ ngày 01/01/2027" → repealed, effective_to 2027-01-01.
     """
     folded = fold(text)
+    ascii_status = _ASCII_STATUS.get(folded.replace("_", " ").replace("-", " "))
+    if ascii_status is not None:
+        return ascii_status, None, None
     day = _date_in(text)
     if _STATUS_REPEALED.search(folded):
         return ProcedureStatus.REPEALED, None, day
@@ -534,6 +572,7 @@ class _Reader:
         self.long_decisions: list[int] = []
         self.fills: dict[int, dict[int, Any]] = {}
         self.merged_across: set[tuple[int, int]] = set()
+        self.repaired = 0
 
     # the section state
 
@@ -720,7 +759,8 @@ class _Reader:
         code_label, name_label = labels["code"], labels["name"]
         code_value = value("code")
         code = _code_text(code_value) if code_value is not None else ""
-        name = _text(value("name"))
+        raw_name = _text(value("name"))
+        name, repairs = repair_split_diacritics(raw_name)
         if not code:
             lead = _code_lead(name) if name else None
             if cols["code"] in formulas:
@@ -805,7 +845,10 @@ class _Reader:
             errors.append(_cell_error(line, name_label, _("thiếu tên thủ tục.")))
 
         row = ProcedureRow(line=line, code=code, name=name, errors=errors)
-        row.field = _field_name(_text(value("field"))) or self.field[0]
+        if repairs:
+            row.original_name = raw_name
+            self.repaired += 1
+        row.field = _field_name(repair_split_diacritics(_text(value("field")))[0]) or self.field[0]
         row.ministry = _text(value("ministry"))
         for attr in ("field", "ministry"):
             if len(getattr(row, attr)) > MAX_FIELD_LENGTH:
@@ -965,4 +1008,50 @@ def read_procedures(content: bytes, filename: str, *, max_bytes: int | None = No
             % {"sheet": grid.name, "names": ", ".join(f"“{name}”" for name in table.others)}
         )
     columns = {name: header.labels[name] for name in sorted(header.columns, key=header.columns.__getitem__)}
-    return Sheet(shape, grid.name, header.row, columns, rows, reader.warnings)
+    sheet = Sheet(shape, grid.name, header.row, columns, rows, reader.warnings, repaired=reader.repaired)
+    used = {column for name, column in reader.cols.items() if name != "stt"} | {reader.cols.get("stt")}
+    sheet.unused_columns = [
+        clean_spaces(cell_text(value))
+        for column, value in sorted(grid.cells.get(header.row, {}).items())
+        if column not in used and clean_spaces(cell_text(value))
+    ]
+    if sheet.unused_columns:
+        sheet.warnings.append(
+            _("Các cột không được đọc (dữ liệu trong đó không được nhập): %(columns)s.")
+            % {"columns": ", ".join(f"“{name}”" for name in sheet.unused_columns)}
+        )
+    if sheet.repaired:
+        example = next(r for r in rows if r.original_name)
+        sheet.warnings.append(
+            _(
+                "Đã chuẩn hóa chữ (NFC) và sửa dấu bị tách rời trong %(n)d tên thủ tục (ví dụ dòng %(row)d: "
+                "“%(before)s” → “%(after)s”); tên như trong tệp được lưu trong lịch sử."
+            )
+            % {
+                "n": sheet.repaired,
+                "row": example.line,
+                "before": _short(example.original_name, 80),
+                "after": _short(example.name, 80),
+            }
+        )
+    _declare_issuer(sheet)
+    return sheet
+
+
+def _declare_issuer(sheet: Sheet) -> None:
+    """The issuer of more than half the rows is the one the file declares (a ministry's export
+    lists its own procedures and a few of other issuers); the others are cross-issuer rows."""
+    named = [r for r in sheet.rows if r.ministry and not r.errors]
+    if not named:
+        return
+    counts: dict[str, int] = {}
+    spelled: dict[str, str] = {}
+    for row in named:
+        key = fold(row.ministry)
+        counts[key] = counts.get(key, 0) + 1
+        spelled.setdefault(key, row.ministry)
+    key, count = max(counts.items(), key=lambda item: item[1])
+    if count * 2 <= len(named):
+        return
+    sheet.declared_issuer = spelled[key]
+    sheet.cross_issuer = [r for r in named if fold(r.ministry) != key]

@@ -37,6 +37,7 @@ from procedures.models import (
     ProcedureStatus,
 )
 from procedures.search import ONLINE_NONE, STATUS_ACTIVE, matches, search
+from procedures.services import LABELS as IMPORT_LABELS
 from units.access import LISTING_EDITORS, unit_capability_required
 from units.models import Unit
 
@@ -167,7 +168,7 @@ def _diff_rows(change: ProcedureChange) -> list[dict[str, str]]:
         try:
             label = str(Procedure._meta.get_field(name).verbose_name)
         except Exception:
-            label = name
+            label = IMPORT_LABELS.get(name, name)  # "original_name": the name before its repair
         before, after = pair if isinstance(pair, (list, tuple)) and len(pair) == 2 else (None, pair)
         rows.append({"label": label, "before": _display(name, before), "after": _display(name, after)})
     return rows

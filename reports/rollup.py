@@ -1,10 +1,19 @@
 """The superior unit's view of a period: who has reported, and the results rolled up through the
 cascade links (province → (district) → commune) — in a fixed number of queries whatever the
 number of units.
+
+Predecessors. A unit that started during the period (a commune formed on 1 July 2025, in the
+2025 annual roll-up) carries what its predecessors (units/successions) reported in the same
+period before the succession: each predecessor's latest report of the year that ended before the
+succession date and started within the period (its first-half report), listed under the unit. Its
+figures count in the roll-up by one rule, `PREDECESSOR_RULE`, applied in one place
+(`_with_predecessors`) before the targets are aggregated by the same code as every unit's
+(`_aggregate`). Whether a predecessor counts is decided by dates, never by a year.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -13,14 +22,45 @@ from typing import Any
 from django.db.models import Avg, Case, Count, F, Q, Sum, When
 from django.utils.translation import gettext_lazy as _
 
+from cchc_portal.lib.vietnamese import fold
 from plans.models import Aggregation, Plan, Status, Target, Task
 from reports.models import DONE, Entry, EntryStatus, Report, ReportState, TargetResult
-from reports.periods import Period
-from units.models import Unit
+from reports.periods import Period, PeriodError
+from units.models import Unit, UnitSuccession
 
 SUBMITTED_STATES = (ReportState.SUBMITTED, ReportState.ACCEPTED)
 # The narrative of a report: not needed to count and list reports.
 NARRATIVE = ("strengths", "weaknesses", "causes", "next_tasks", "proposals", "accepted_snapshot")
+
+
+PREDECESSOR_RULE = _(
+    "Đơn vị hình thành trong kỳ (sau sắp xếp) được tính kèm số liệu các đơn vị cũ đã báo cáo trong cùng kỳ "
+    "trước ngày kế thừa (báo cáo gần nhất của năm, ví dụ 6 tháng đầu năm): kết quả của đơn vị cũ nhập toàn bộ "
+    "được cộng vào chỉ tiêu cộng dồn cùng tên, cùng đơn vị tính; đơn vị cũ nhập một phần chỉ được liệt kê, "
+    "không cộng (không chia được số liệu); chỉ tiêu trung bình và tỷ lệ không cộng số liệu đơn vị cũ."
+)
+
+
+@dataclass
+class PredecessorRow:
+    """What a predecessor reported in the period before the succession."""
+
+    unit: Unit
+    link: UnitSuccession
+    report: Report
+    entered: int = 0
+    total: int = 0
+    done: int = 0
+    progress: float = 0.0
+
+    @property
+    def counted(self) -> bool:
+        """Whether its figures are added to its successor's (PREDECESSOR_RULE)."""
+        return self.link.extent == UnitSuccession.Extent.WHOLE
+
+    @property
+    def percent(self) -> int:
+        return round(self.progress)
 
 
 @dataclass
@@ -32,6 +72,7 @@ class UnitRow:
     total: int = 0
     done: int = 0
     progress: float = 0.0  # average % over the unit's tasks
+    predecessors: list[PredecessorRow] = field(default_factory=list)
 
     @property
     def percent(self) -> int:
@@ -114,6 +155,14 @@ class Rollup(Rates):
         return sum(1 for r in self.rows if r.plan is not None)
 
     @property
+    def has_predecessors(self) -> bool:
+        return any(r.predecessors for r in self.rows)
+
+    @property
+    def predecessor_rule(self) -> str:
+        return str(PREDECESSOR_RULE)
+
+    @property
     def submitted(self) -> int:
         return sum(1 for r in self.rows if r.has_submitted)
 
@@ -159,9 +208,10 @@ def build(
     the period; and (`with_tasks`) the superior plan's tasks with what the units did, through the
     cascade links, counted and summed by the database.
 
-    Queries: units, plans, reports, entry counts, own plan, own tasks + targets, units per task,
-    statuses per task, target sums — nine, whatever the number of units; each returns one row per
-    unit or per superior task, not one per entry."""
+    Queries: units, plans, reports, entry counts, own plan, own tasks, their targets, units per
+    task, statuses per task, target sums — ten, whatever the number of units; each returns one row
+    per unit or per superior task, not one per entry. When units started during the period, four
+    more for their predecessors (links, reports, entry counts, target sums)."""
     from reports.services import plan_for
 
     units = list(
@@ -196,6 +246,7 @@ def build(
         )
         .order_by()
     }
+    predecessors = _predecessor_rows(units, period, include_unaccepted)
     own_plan = plan_for(unit, period.year)
     task_rolls: dict[int, TaskRoll] = {}
     if own_plan is not None and with_tasks:
@@ -241,9 +292,11 @@ def build(
             )
             .order_by()
         }
+        before = _predecessor_sums([p for rows in predecessors.values() for p in rows if p.counted])
         for roll in task_rolls.values():
             for target in roll.task.targets.all():
-                roll.targets.append(_aggregate(target, sums.get(target.pk)))
+                own, added = _with_predecessors(target, sums.get(target.pk), before)
+                roll.targets.append(_aggregate(target, own) | {"predecessors": added})
     rows = []
     for u in units:
         report = reports.get(u.pk)
@@ -257,9 +310,120 @@ def build(
                 total=count["total"] if count else 0,
                 done=count["done"] if count else 0,
                 progress=float(count["progress"] or 0) if count else 0.0,
+                predecessors=predecessors.get(u.pk, []),
             )
         )
     return Rollup(unit, period, own_plan, rows, list(task_rolls.values()), include_unaccepted)
+
+
+# --- predecessors ---------------------------------------------------------------------------------
+
+
+def _report_period(report: Report) -> Period | None:
+    try:
+        return report.period
+    except PeriodError:
+        return None
+
+
+def _predecessor_rows(
+    units: list[Unit], period: Period, include_unaccepted: bool
+) -> dict[int, list[PredecessorRow]]:
+    """successor id → its predecessors' reports in the period before the succession. No query
+    unless a unit started during the period (its `valid_from` falls in it)."""
+    started = [u.pk for u in units if u.valid_from and period.start < u.valid_from <= period.end]
+    if not started:
+        return {}
+    links = list(
+        UnitSuccession.objects.filter(
+            successor_id__in=started, effective_date__gt=period.start, effective_date__lte=period.end
+        )
+        .select_related("predecessor__kind")
+        .order_by("successor_id", "predecessor__path")
+    )
+    if not links:
+        return {}
+    candidates = Report.objects.filter(
+        unit_id__in={link.predecessor_id for link in links}, year=period.year
+    ).defer(*NARRATIVE)
+    if not include_unaccepted:
+        candidates = candidates.filter(state=ReportState.ACCEPTED)
+    else:
+        candidates = candidates.filter(state__in=SUBMITTED_STATES)
+    chosen: dict[tuple[int, datetime.date], Report] = {}
+    best: dict[int, list[Report]] = {}
+    for report in candidates:
+        best.setdefault(report.unit_id, []).append(report)
+    rows: dict[int, list[PredecessorRow]] = {}
+    for link in links:
+        fitting = [
+            (p, r)
+            for r in best.get(link.predecessor_id, [])
+            if (p := _report_period(r)) and p.start >= period.start and p.end < link.effective_date
+        ]
+        if not fitting:
+            continue
+        # The latest, and of two ending together the longest (cumulative) one: the first half's.
+        _p, report = max(fitting, key=lambda pr: (pr[0].end, -pr[0].start.toordinal()))
+        chosen[(link.predecessor_id, link.effective_date)] = report
+        rows.setdefault(link.successor_id, []).append(PredecessorRow(link.predecessor, link, report))
+    counts = {
+        row["report_id"]: row
+        for row in Entry.objects.filter(report_id__in={r.pk for r in chosen.values()})
+        .values("report_id")
+        .annotate(
+            total=Count("pk"),
+            entered=Count("pk", filter=Q(is_entered=True)),
+            done=Count("pk", filter=Q(status__in=list(DONE))),
+            progress=Avg("progress"),
+        )
+        .order_by()
+    }
+    for predecessor_rows in rows.values():
+        for row in predecessor_rows:
+            count = counts.get(row.report.pk)
+            if count:
+                row.total, row.entered, row.done = count["total"], count["entered"], count["done"]
+                row.progress = float(count["progress"] or 0)
+    return rows
+
+
+def _target_key(name: str, unit_of_measure: str) -> tuple[str, str]:
+    return fold(name), fold(unit_of_measure)
+
+
+def _predecessor_sums(rows: list[PredecessorRow]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The counted predecessors' results, by target name and unit of measure: one query."""
+    if not rows:
+        return {}
+    sums: dict[tuple[str, str], dict[str, Any]] = {}
+    results = (
+        TargetResult.objects.filter(entry__report_id__in={r.report.pk for r in rows}, achieved__isnull=False)
+        .values("target__name", "target__unit_of_measure")
+        .annotate(n=Count("pk"), total=Sum("achieved"))
+        .order_by()
+    )
+    for row in results:
+        key = _target_key(row["target__name"], row["target__unit_of_measure"])
+        found = sums.setdefault(key, {"n": 0, "total": Decimal(0)})
+        found["n"] += row["n"]
+        found["total"] += Decimal(row["total"])
+    return sums
+
+
+def _with_predecessors(
+    target: Target, sums: dict[str, Any] | None, before: dict[tuple[str, str], dict[str, Any]]
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """PREDECESSOR_RULE, the one place it is applied: a summed target gets the counted
+    predecessors' results for a target of the same name and unit; others are left as they are.
+    Returns the sums to aggregate and what the predecessors added (for the page)."""
+    added = before.get(_target_key(target.name, target.unit_of_measure))
+    if added is None or target.aggregation != Aggregation.SUM:
+        return sums, None
+    own = dict(sums or {"n": 0, "total": 0, "reached": 0})
+    own["n"] += added["n"]
+    own["total"] = Decimal(own["total"] or 0) + added["total"]
+    return own, added
 
 
 def _aggregate(target: Target, sums: dict[str, Any] | None) -> dict[str, Any]:

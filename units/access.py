@@ -153,6 +153,14 @@ class Access:
             source = next(g for g in direct if link.successor.path.startswith(g.unit_path))
             if any(link.predecessor.path.startswith(g.unit_path) for g in direct):
                 continue
+            capabilities = source.capabilities & INHERITED_CAPABILITIES
+            # A former commune under a former province already reached (a conversion table links
+            # every commune, the province link covers them all): one filter term, not hundreds.
+            if any(
+                link.predecessor.path.startswith(g.unit_path) and capabilities <= g.capabilities
+                for g in inherited
+            ):
+                continue
             inherited.append(
                 Grant(
                     unit_id=link.predecessor_id,
@@ -160,7 +168,7 @@ class Access:
                     unit_name=link.predecessor.full_name,
                     role_name=source.role_name,
                     position=source.position,
-                    capabilities=source.capabilities & INHERITED_CAPABILITIES,
+                    capabilities=capabilities,
                     inherited=True,
                 )
             )

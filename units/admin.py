@@ -5,7 +5,6 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -17,27 +16,42 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from cchc_portal.lib import imports
 from cchc_portal.lib.formatting import short_date
+from units.forms import UnitAutocompleteSelect, UnitAutocompleteView, UnitChoiceField
 from units.importers import UnitFileError, read_unit_file
 from units.models import Capability, Membership, Role, Unit, UnitImport, UnitKind, UnitSuccession
 from units.services import (
     UnitImportError,
     UnitImportPlan,
+    apply_successions,
     apply_unit_import,
     find_code_clash,
     plan_unit_import,
     save_unit,
 )
+from units.successions import SuccessionFileError, SuccessionPlan, plan_successions, read_successions
 
 CAPABILITY_FIELDS = tuple(c.value for c in Capability)
 
 
+class UnitPickers:
+    """A model admin whose unit fields show code, validity and parent (units.forms)."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.remote_field.model is Unit:
+            kwargs.setdefault(
+                "widget", UnitAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+            )
+            kwargs["form_class"] = UnitChoiceField
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
 class UnitForm(forms.ModelForm):
-    parent = forms.ModelChoiceField(
+    parent = UnitChoiceField(
         Unit.objects.all(),
         required=False,
         label=gettext_lazy("Đơn vị cấp trên"),
         help_text=gettext_lazy("Để trống nếu là đơn vị cấp tỉnh."),
-        widget=AutocompleteSelect(Membership._meta.get_field("unit"), admin.site),
+        widget=UnitAutocompleteSelect(Membership._meta.get_field("unit"), admin.site),
     )
 
     class Meta:
@@ -59,7 +73,7 @@ class UnitForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk and self.instance.depth > 1:
-            self.fields["parent"].initial = Unit.objects.get(path=self.instance.parent_path)
+            self.fields["parent"].initial = Unit.objects.for_picker().get(path=self.instance.parent_path)
         for name in ("parent_authority_line", "authority_line", "place_name", "body_symbol"):
             self.fields[name].required = False
             self.fields[name].help_text = f"{self.fields[name].help_text} " + _("Để trống để điền tự động.")
@@ -100,9 +114,10 @@ class UnitImportOptionsForm(forms.Form):
 
 class UnitImportForm(UnitImportOptionsForm):
     file = forms.FileField(
-        label=gettext_lazy("Tệp danh mục (JSON)"),
+        label=gettext_lazy("Tệp danh mục (JSON, .xlsx hoặc .csv)"),
         help_text=gettext_lazy(
-            "Danh mục ĐVHC từ 01/7/2025 (danh sách tỉnh có Wards) hoặc danh mục ba cấp trước 01/7/2025."
+            "Danh mục ĐVHC từ 01/7/2025 (JSON có Wards, hoặc bảng Excel/CSV theo QĐ 19/2025) hoặc danh mục ba cấp "
+            "trước 01/7/2025 (JSON như daohoangson/dvhcvn công bố)."
         ),
     )
     field_order = ["file", "valid_from", "valid_to", "legal_basis"]
@@ -112,7 +127,7 @@ class UnitListImport(imports.AdminImport):
     """The list of administrative units (JSON), with the validity the new units get."""
 
     kind = "units"
-    suffix = ".json"
+    suffix = ".bin"  # JSON, .xlsx or CSV
     upload_form = UnitImportForm
     options_form = UnitImportOptionsForm
     refusals = (UnitFileError, UnitImportError)
@@ -127,8 +142,12 @@ class UnitListImport(imports.AdminImport):
             "đặc khu). Mặc định hiệu lực từ 01/7/2025."
         ),
         gettext_lazy(
-            "Danh mục trước 01/7/2025: tỉnh → huyện → xã (level1_id, level2s, level3s). "
-            "Mặc định hiệu lực đến 30/6/2025."
+            "Bảng Excel (.xlsx) hoặc CSV danh mục theo QĐ 19/2025/QĐ-TTg: dòng tiêu đề có cột Mã, Tên và Cấp "
+            "(Tỉnh, Thành phố Trung ương, Phường, Xã, Đặc khu) hoặc Mã tỉnh/Tỉnh. Mặc định hiệu lực từ 01/7/2025."
+        ),
+        gettext_lazy(
+            "Danh mục trước 01/7/2025: tỉnh → huyện → xã (level1_id, level2s, level3s), như tệp dvhcvn.json "
+            "của daohoangson/dvhcvn (đối tượng {data, data_date, …}). Mặc định hiệu lực đến 30/6/2025."
         ),
     )
     conflict_message = gettext_lazy(
@@ -141,7 +160,7 @@ class UnitListImport(imports.AdminImport):
 
     def read(self, content: bytes, name: str, options: dict[str, Any]) -> UnitImportPlan:
         return plan_unit_import(
-            read_unit_file(content),
+            read_unit_file(content, max_bytes=self.max_bytes, filename=name),
             valid_from=options.get("valid_from"),
             valid_to=options.get("valid_to"),
             legal_basis=options.get("legal_basis") or None,
@@ -156,7 +175,10 @@ class UnitListImport(imports.AdminImport):
         preview = imports.Preview(
             title=f"{name} — {plan.parsed.format_label}",
             counts=[imports.Count(label, n) for label, n in plan.counts_by_level()],
-            notes=[_("Hiệu lực: %(validity)s") % {"validity": " ".join(validity)}] if validity else [],
+            notes=[
+                *plan.parsed.notes,
+                *([_("Hiệu lực: %(validity)s") % {"validity": " ".join(validity)}] if validity else []),
+            ],
             summary=plan.summary(),
             outcome="errors" if not plan.is_valid else "changes" if plan.has_changes else "nothing",
             confirmable=plan.is_valid and plan.has_changes,
@@ -240,6 +262,11 @@ class UnitAdmin(SimpleHistoryAdmin):
     def get_urls(self):
         return [
             path("nhap/", self.admin_site.admin_view(self.import_view), name="units_unit_import"),
+            path(
+                "chon/",
+                self.admin_site.admin_view(UnitAutocompleteView.as_view(admin_site=self.admin_site)),
+                name="units_unit_autocomplete",
+            ),
             *super().get_urls(),
         ]
 
@@ -258,10 +285,122 @@ class UnitKindAdmin(SimpleHistoryAdmin):
     search_fields = ["name", "code", "label"]
 
 
+class SuccessionImportForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("Bảng kế thừa (.xlsx hoặc .csv)"),
+        help_text=gettext_lazy(
+            "Bảng chuyển đổi ĐVHC cấp xã như được công bố (Tên Xã mới · Mã Xã mới · Tên Xã cũ · Mã Xã cũ · "
+            "Ghi chú · Quận/huyện · Tỉnh cũ), hoặc bảng old_code, new_code, kind, date, legal_basis."
+        ),
+    )
+
+
+class SuccessionImport(imports.AdminImport):
+    """Succession links from a conversion table: each row's units found by code and validity."""
+
+    kind = "successions"
+    upload_form = SuccessionImportForm
+    refusals = (SuccessionFileError, UnitImportError)
+    title = gettext_lazy("Nhập bảng kế thừa đơn vị")
+    intro = gettext_lazy(
+        "Tải lên bảng kế thừa (đơn vị cũ → đơn vị mới). Đơn vị được đối chiếu theo mã và thời gian hiệu lực: "
+        "đơn vị mới có hiệu lực vào ngày kế thừa, đơn vị cũ vào ngày trước đó. Hệ thống cho xem trước liên kết "
+        "mới, thay đổi và các dòng lỗi; chưa có gì được ghi cho đến khi bạn xác nhận."
+    )
+    intro_items = (
+        gettext_lazy(
+            "Bảng chuyển đổi ĐVHC cấp xã năm 2025: dòng tiêu đề được tự tìm; dòng mục tên tỉnh được bỏ qua; "
+            "“Nhập toàn bộ”, “Giữ nguyên”, “Đổi loại hình” là kế thừa toàn bộ, “Nhập một phần” là một phần; "
+            "dòng không có mã xã cũ lấy mã huyện trong cột Quận/huyện (Hoàng Sa)."
+        ),
+        gettext_lazy(
+            "Bảng đơn giản: old_code, new_code, kind (whole/part/unchanged/type_change), date (dd/mm/yyyy), "
+            "legal_basis. Ngày mặc định 01/07/2025."
+        ),
+        gettext_lazy("Hãy nhập danh mục đơn vị cũ và mới trước khi nhập bảng kế thừa."),
+    )
+
+    @property
+    def max_bytes(self) -> int:
+        return settings.UNIT_IMPORT_MAX_BYTES
+
+    def read(self, content: bytes, name: str, options: dict[str, Any]) -> SuccessionPlan:
+        return plan_successions(read_successions(content, name, max_bytes=self.max_bytes))
+
+    def fingerprint(self, plan: SuccessionPlan) -> str:
+        return plan.fingerprint()
+
+    def preview(self, plan: SuccessionPlan, name: str) -> imports.Preview:
+        counts = plan.counts
+        preview = imports.Preview(
+            title=f"{name} — {plan.file.shape_label}",
+            counts=[
+                imports.Count(_("Liên kết mới"), counts["new"], "count-new"),
+                imports.Count(_("Thay đổi"), counts["changed"], "count-changed"),
+                imports.Count(_("Không đổi"), counts["unchanged"], "count-unchanged"),
+                imports.Count(_("Dòng lỗi"), counts["invalid"], "count-invalid"),
+            ],
+            summary=plan.summary(),
+            outcome="errors" if counts["invalid"] else "changes" if plan.has_changes else "nothing",
+            warnings=plan.warnings,
+            confirmable=plan.has_changes,
+            skippable=counts["invalid"],
+        )
+        preview.set_errors(plan.errors)
+        more = _("… và %(n)d liên kết khác.")
+        preview.add_table(
+            _("Liên kết thay đổi"),
+            [_("Dòng"), _("Đơn vị cũ"), _("Đơn vị mới"), _("Thay đổi")],
+            plan.of("changed"),
+            lambda link: [
+                link.row.line,
+                link.predecessor.picker_label,
+                link.successor.picker_label,
+                imports.Changes(
+                    [imports.Change(name, before, after) for name, (before, after) in link.changes.items()]
+                ),
+            ],
+            id="changed-links",
+            more=more,
+        )
+        preview.add_table(
+            _("Liên kết mới"),
+            [_("Dòng"), _("Đơn vị cũ"), _("Đơn vị mới"), _("Phạm vi"), _("Ghi chú")],
+            plan.of("new"),
+            lambda link: [
+                link.row.line,
+                f"{link.predecessor.full_name} — {link.predecessor.code} · {link.predecessor.validity_label}",
+                f"{link.successor.full_name} — {link.successor.code} · {link.successor.validity_label}",
+                UnitSuccession.Extent(link.row.extent).label,
+                link.row.note,
+            ],
+            id="new-links",
+            more=more,
+        )
+        return preview
+
+    def apply(
+        self, plan: SuccessionPlan, *, content: bytes, name: str, skip_invalid: bool
+    ) -> imports.Applied:
+        record = apply_successions(plan, by=self.request.user, source_name=name, skip_invalid=skip_invalid)
+        if record is None:
+            return imports.Applied(_("Không có thay đổi nào được ghi."), wrote=False)
+        return imports.Applied(
+            _("Đã nhập %(file)s: %(new)d liên kết mới, %(changed)d thay đổi, %(skipped)d dòng lỗi bỏ qua.")
+            % {
+                "file": name,
+                "new": record.added,
+                "changed": record.changed,
+                "skipped": plan.counts["invalid"],
+            }
+        )
+
+
 @admin.register(UnitSuccession)
-class UnitSuccessionAdmin(SimpleHistoryAdmin):
-    list_display = ["predecessor", "successor", "extent", "effective_date", "legal_basis"]
+class UnitSuccessionAdmin(UnitPickers, SimpleHistoryAdmin):
+    list_display = ["predecessor", "successor", "extent", "effective_date", "note", "legal_basis"]
     list_filter = ["extent", "effective_date"]
+    change_list_template = "admin/units/unitsuccession/change_list.html"
     autocomplete_fields = ["predecessor", "successor"]
     search_fields = [
         "predecessor__search_text",
@@ -270,6 +409,19 @@ class UnitSuccessionAdmin(SimpleHistoryAdmin):
         "successor__code",
     ]
     list_select_related = ["predecessor", "successor"]
+
+    def get_urls(self):
+        return [
+            path("nhap/", self.admin_site.admin_view(self.import_view), name="units_unitsuccession_import"),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """Upload → preview (nothing written) → confirm or cancel."""
+        if not request.user.is_superuser:
+            messages.error(request, _("Chỉ quản trị viên hệ thống được nhập bảng kế thừa đơn vị."))
+            return HttpResponseRedirect(reverse("admin:units_unitsuccession_changelist"))
+        return imports.handle(request, SuccessionImport(request, self))
 
 
 @admin.register(Role)
@@ -320,7 +472,7 @@ class MembershipForm(forms.ModelForm):
         return data
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(UnitPickers, admin.TabularInline):
     model = Membership
     form = MembershipForm
     fk_name = "user"
@@ -330,7 +482,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Membership)
-class MembershipAdmin(SimpleHistoryAdmin):
+class MembershipAdmin(UnitPickers, SimpleHistoryAdmin):
     form = MembershipForm
     list_display = ["user", "unit", "role", "position", "is_active", *CAPABILITY_FIELDS]
     list_filter = ["is_active", "role", *CAPABILITY_FIELDS]

@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
+from django.db.models.functions import Length, Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
-from cchc_portal.lib.formatting import short_datetime
+from cchc_portal.lib.formatting import short_date, short_datetime
 from cchc_portal.lib.vietnamese import fold
 
 if TYPE_CHECKING:
@@ -116,6 +117,16 @@ class UnitQuerySet(MP_NodeQuerySet):
         """Units in the subtree of any of the user's memberships (everything for an admin)."""
         return self.filter(access.scope_q("path"))
 
+    def for_picker(self) -> UnitQuerySet:
+        """With `parent_name` (the parent's full name) for `Unit.picker_label`: one subquery on
+        the path prefix, not one query per unit listed."""
+        parent = Unit.objects.filter(
+            path=Substr(OuterRef("path"), 1, Length(OuterRef("path")) - Unit.steplen)
+        ).values("full_name")[:1]
+        if "parent_name" in self.query.annotations:
+            return self
+        return self.annotate(parent_name=Subquery(parent))
+
     def search(self, text: str) -> UnitQuerySet:
         """Diacritic- and case-insensitive search on name and code ("tan thanh" finds "Tân Thạnh").
 
@@ -196,6 +207,25 @@ class Unit(MP_Node):
     def __str__(self) -> str:
         return self.full_name
 
+    @property
+    def validity_label(self) -> str:
+        """ "từ 01/07/2025", "đến 30/06/2025", "01/07/2025 – 31/12/2026" or ""."""
+        if self.valid_from and self.valid_to:
+            return f"{short_date(self.valid_from)} – {short_date(self.valid_to)}"
+        if self.valid_from:
+            return _("từ %(date)s") % {"date": short_date(self.valid_from)}
+        if self.valid_to:
+            return _("đến %(date)s") % {"date": short_date(self.valid_to)}
+        return ""
+
+    @property
+    def picker_label(self) -> str:
+        """What every picker shows, so that three "Phường Phú Thượng" can be told apart:
+        "Phường Phú Thượng — 00112 · từ 01/07/2025 · Thành phố Hà Nội". The parent comes from
+        `UnitQuerySet.for_picker()`."""
+        parts = [self.code, str(self.validity_label), getattr(self, "parent_name", None) or ""]
+        return f"{self.full_name} — {' · '.join(p for p in parts if p)}"
+
     def ancestor_paths(self, include_self: bool = False) -> list[str]:
         step = self.steplen
         end = len(self.path) + (step if include_self else 0)
@@ -236,6 +266,12 @@ class UnitSuccession(models.Model):
     extent = models.CharField(_("phạm vi"), max_length=10, choices=Extent.choices, default=Extent.WHOLE)
     effective_date = models.DateField(_("ngày hiệu lực"))
     legal_basis = models.CharField(_("căn cứ pháp lý"), max_length=300, blank=True)
+    note = models.CharField(
+        _("ghi chú"),
+        max_length=300,
+        blank=True,
+        help_text=_('Như bảng chuyển đổi ghi, ví dụ "Giữ nguyên", "Đổi loại hình".'),
+    )
 
     history = HistoricalRecords()
 

@@ -17,6 +17,9 @@ from cchc_portal.lib import nd30
 from cchc_portal.lib.vietnamese import upper
 from units.importers import FORMAT_DEFAULTS, ParsedUnitFile, UnitRecord
 from units.models import Level, Unit, UnitImport, UnitKind, UnitSuccession
+from units.successions import SuccessionPlan
+
+SUCCESSION_FORMAT = "ke-thua"  # UnitImport.file_format of a succession table
 
 LEVEL_ORDER = {Level.PROVINCE: 0, Level.DISTRICT: 1, Level.COMMUNE: 2, Level.AGENCY: 3}
 DOCUMENT_FIELDS = ("parent_authority_line", "authority_line", "place_name", "body_symbol")
@@ -389,6 +392,71 @@ def save_unit(unit: Unit, *, parent: Unit | None, by: Any = None) -> Unit:
             Unit.objects.move(unit, parent, "last-child")
         unit.refresh_from_db()
     return unit
+
+
+@transaction.atomic
+def apply_successions(
+    plan: SuccessionPlan, *, by: Any = None, source_name: str, skip_invalid: bool = False
+) -> UnitImport | None:
+    """Write a succession plan in one transaction: new links created, changed ones updated, both
+    with their audit history. Refused while a row is invalid, unless `skip_invalid`. None when
+    nothing changes (a second import of the same file)."""
+    invalid = plan.of("invalid")
+    if invalid and not skip_invalid:
+        raise UnitImportError(
+            _("Tệp có %(n)d dòng lỗi; không có gì được ghi. Hãy sửa tệp, hoặc chọn bỏ qua các dòng lỗi.")
+            % {"n": len(invalid)}
+        )
+    if not plan.has_changes:
+        return None
+    user = by if getattr(by, "is_authenticated", False) else None
+    reason = _("Nhập bảng kế thừa đơn vị từ %(name)s") % {"name": source_name}
+    new = [
+        UnitSuccession(
+            predecessor=link.predecessor,
+            successor=link.successor,
+            extent=link.row.extent,
+            effective_date=link.row.date,
+            legal_basis=link.row.legal_basis,
+            note=link.row.note,
+        )
+        for link in plan.of("new")
+    ]
+    bulk_create_with_history(
+        new, UnitSuccession, batch_size=500, default_user=user, default_change_reason=reason
+    )
+    changed = []
+    for link in plan.of("changed"):
+        changed.append(
+            UnitSuccession(
+                pk=link.link_id,
+                predecessor=link.predecessor,
+                successor=link.successor,
+                extent=link.row.extent,
+                effective_date=link.row.date,
+                legal_basis=link.row.legal_basis,
+                note=link.row.note,
+            )
+        )
+    if changed:
+        bulk_update_with_history(
+            changed,
+            UnitSuccession,
+            ["extent", "effective_date", "legal_basis", "note"],
+            batch_size=500,
+            default_user=user,
+            default_change_reason=reason,
+        )
+    counts = plan.counts
+    return UnitImport.objects.create(
+        user=user,
+        source_name=source_name[:255],
+        sha256=plan.file.sha256,
+        file_format=SUCCESSION_FORMAT,
+        added=counts["new"],
+        changed=counts["changed"],
+        unchanged=counts["unchanged"],
+    )
 
 
 def link_succession(

@@ -9,17 +9,20 @@ a plan's tasks).
    file the user saw, applies it in one transaction and discards the file.
 
 An import is a subclass of `Import` (its reader, its writer, its pages); `handle()` runs it for a
-request. Who may import is checked by the view before it calls `handle()`.
+request. Who may import is checked by the view before it calls `handle()`. A management command
+runs the same steps in a terminal: it prints the preview, then `confirm_in_terminal()` asks.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, NamedTuple
 
 from django import forms
 from django.contrib import messages
+from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -292,3 +295,20 @@ def _finish(request: HttpRequest, flow: Import, action: str) -> HttpResponse:
     uploads.discard(flow.kind, token, flow.suffix)
     (messages.success if applied.wrote else messages.info)(request, applied.message)
     return HttpResponseRedirect(flow.done_url())
+
+
+# --- the same in a terminal ----------------------------------------------------------------------
+
+
+def confirm_in_terminal(command: BaseCommand, question: str, *, yes: bool) -> bool:
+    """The admin's "Xác nhận nhập" for a management command, after it printed the preview: `yes`
+    (--yes) answers it; without a terminal to ask on (cron, a script) nothing is written."""
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        raise CommandError(
+            _("Không có gì được ghi: thêm --yes để ghi mà không hỏi, hoặc --dry-run để chỉ xem trước.")
+        )
+    command.stdout.write(f"{question} [c/K] ", ending="")
+    command.stdout.flush()
+    return sys.stdin.readline().strip().lower() in ("c", "co", "có", "y", "yes")

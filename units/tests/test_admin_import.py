@@ -81,9 +81,11 @@ def test_a_malformed_file_lists_its_rows_and_cannot_be_confirmed(admin_client):
 @pytest.mark.parametrize(
     ("content", "messages"),
     [
-        (b"not json at all", ["không phải JSON hợp lệ: dòng 1, cột 1"]),
+        # Neither JSON nor a table: the message says which formats are read.
+        (b"not json at all", ["Các dạng được đọc: (1) JSON danh mục từ 01/7/2025"]),
         (b"", ["rỗng", "bắt buộc"]),  # an empty upload may not even arrive as a file
-        (b"\x89PNG\r\n\x1a\n\x00\x00", ["không phải văn bản UTF-8"]),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", ["Chỉ nhận tệp Excel (.xlsx) hoặc CSV", "Các dạng được đọc"]),
+        (b'{"Code": "48",', ["không phải JSON hợp lệ: dòng 1, cột"]),
     ],
 )
 def test_an_unreadable_file_gets_a_message_not_a_500(admin_client, content, messages):

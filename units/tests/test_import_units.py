@@ -128,8 +128,9 @@ def test_a_customised_header_line_survives_a_rename(db):
     [
         (b"", "Tệp rỗng"),
         (b'[{"Code": "48",', "dòng 1, cột"),
-        (b"\xff\xfe\x00bad", "UTF-8"),
-        (b'{"hello": 1}', "Không nhận ra cấu trúc"),
+        (b"\xff\xfe\x00bad", "Các dạng được đọc"),
+        (b"%PDF-1.7\n\x00\x01", "Các dạng được đọc"),
+        (b'{"hello": 1}', "Không nhận ra cấu trúc tệp JSON. Các dạng được đọc"),
         (b"[]", "Không nhận ra cấu trúc"),
     ],
 )
@@ -171,7 +172,7 @@ def test_a_province_without_wards_is_refused(db):
 
 
 def test_the_command_imports_and_reports(db, capsys):
-    call_command("import_units", str(QUANG_NAM))
+    call_command("import_units", str(QUANG_NAM), "--yes")
     out = capsys.readouterr().out
     assert "252 đơn vị mới" in out
     assert "Cấp huyện: 17" in out
@@ -183,7 +184,7 @@ def test_the_command_refuses_a_malformed_file_and_writes_nothing(db, tmp_path, c
     bad = tmp_path / "bad.json"
     bad.write_bytes(small_2025(Code="ABCDE"))
     with pytest.raises(CommandError, match="Tệp có 1 lỗi"):
-        call_command("import_units", str(bad))
+        call_command("import_units", str(bad), "--yes")
     assert 'mã "ABCDE" không hợp lệ' in capsys.readouterr().err
     assert Unit.objects.count() == 0
 
@@ -204,3 +205,127 @@ def test_planning_costs_a_fixed_number_of_queries(db, django_assert_max_num_quer
     content = UNITS_2025.read_bytes()
     with django_assert_max_num_queries(2):  # the unit kinds, then every existing unit at once
         plan_unit_import(read_unit_file(content))
+
+
+# --- units as published -------------------------------------------------------------------------
+
+DA_NANG_WRAPPED = DATA / "units-pre2025-da-nang.json"
+
+
+def test_it_reads_the_dvhcvn_file_as_published(db):
+    """daohoangson/dvhcvn publishes {data, data_date, generate_date, stats}: read as it is."""
+    assert list(json.loads(DA_NANG_WRAPPED.read_bytes())) == ["data", "data_date", "generate_date"]
+    parsed = read_unit_file(DA_NANG_WRAPPED.read_bytes())
+    assert parsed.file_format == FORMAT_PRE2025
+    assert parsed.notes == ["Dữ liệu ngày 01/03/2025 (theo tệp)."]
+    import_file(DA_NANG_WRAPPED)
+    old = Unit.objects.filter(valid_to__isnull=False)
+    assert old.filter(kind__level=Level.PROVINCE).get().full_name == "Thành phố Đà Nẵng"
+    assert old.filter(kind__level=Level.DISTRICT).count() == 8
+    assert old.filter(kind__level=Level.COMMUNE).count() == 47
+    # The national file has the same shape with a stats object beside the data.
+    wrapped = {
+        "data": [json.loads(QUANG_NAM.read_bytes())],
+        "data_date": "01/03/2025",
+        "stats": {"level1": 63},
+    }
+    assert read_unit_file(json.dumps(wrapped).encode()).count(Level.COMMUNE) == 234
+
+
+def test_the_old_and_new_da_nang_share_a_code_apart_in_time(db):
+    import_file(UNITS_2025)
+    import_file(DA_NANG_WRAPPED)
+    both = Unit.objects.filter(code="48", kind__level=Level.PROVINCE)
+    assert sorted((u.valid_from is None, u.valid_to is None) for u in both) == [(False, True), (True, False)]
+
+
+def qd19_table_xlsx(rows: list[list]) -> bytes:
+    """The shape of the QĐ 19/2025 list in Excel: a title, the header (Mã · Tên · Cấp · Mã tỉnh ·
+    Tỉnh), then one row per unit."""
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["DANH MỤC VÀ MÃ SỐ CÁC ĐƠN VỊ HÀNH CHÍNH VIỆT NAM (Kèm theo QĐ 19/2025/QĐ-TTg)"])
+    sheet.append([])
+    sheet.append(["STT", "Mã", "Tên", "Cấp", "Mã tỉnh", "Tỉnh / Thành phố"])
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_it_reads_the_qd19_list_as_a_spreadsheet(db):
+    content = qd19_table_xlsx(
+        [
+            [1, "01", "Thành phố Hà Nội", "Thành phố Trung ương", None, None],
+            [2, "00004", "Ba Đình", "Phường", "01", "Thành phố Hà Nội"],
+            [3, 70, "Phường Hoàn Kiếm", "Phường", 1, "Thành phố Hà Nội"],  # codes typed as numbers
+            [4, "48", "Đà Nẵng", "Thành phố Trung ương", None, None],
+            [5, "20333", "Hoàng Sa", "Đặc khu", "48", "Thành phố Đà Nẵng"],
+        ]
+    )
+    parsed = read_unit_file(content, filename="qd19.xlsx")
+    assert parsed.file_format == "dvhc-2025-bang"
+    assert parsed.errors == []
+    import_file(Path("qd19.xlsx"), content)
+    assert Unit.objects.get(code="00004").full_name == "Phường Ba Đình"
+    hoan_kiem = Unit.objects.get(code="00070")
+    assert hoan_kiem.kind.code == "phuong" and hoan_kiem.valid_from.isoformat() == "2025-07-01"
+    assert Unit.objects.get(code="20333").kind.code == "dac-khu"
+    assert Unit.objects.get(code="48").full_name == "Thành phố Đà Nẵng"
+    assert Unit.objects.get(code="20333").path.startswith(Unit.objects.get(code="48").path)
+    assert plan_unit_import(read_unit_file(content, filename="qd19.xlsx")).has_changes is False
+
+
+def test_a_qd19_csv_names_its_bad_rows(db):
+    content = (
+        "Mã,Tên,Cấp,Mã tỉnh\n"
+        "48,Thành phố Đà Nẵng,Thành phố Trung ương,\n"
+        "20335,Bàn Thạch,Phường,48\n"
+        "2033,Hải Châu,Phường,48\n"
+        "20194,Hải Vân,Phường,99\n"
+    ).encode()
+    parsed = read_unit_file(content, filename="qd19.csv")
+    assert parsed.errors == [
+        'Dòng 4: mã "2033" không hợp lệ: mã tỉnh gồm 2 chữ số, mã xã gồm 5 chữ số',
+        "Dòng 5: tỉnh mã 99 không có trong tệp",
+    ]
+    assert [r.code for r in parsed.records] == ["48", "20335"]
+
+
+def test_the_command_asks_before_writing(db, monkeypatch):
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="thêm --yes"):
+        call_command("import_units", str(QUANG_NAM), stdout=out)
+    assert "Xem trước: 252 đơn vị mới" in out.getvalue()
+    assert Unit.objects.count() == 0
+    monkeypatch.setattr("sys.stdin", Terminal("k\n"))
+    call_command("import_units", str(QUANG_NAM), stdout=io.StringIO())
+    assert Unit.objects.count() == 0
+    monkeypatch.setattr("sys.stdin", Terminal("c\n"))
+    call_command("import_units", str(QUANG_NAM), stdout=io.StringIO())
+    assert Unit.objects.count() == 252
+
+
+def test_the_command_keeps_the_admins_size_limit(db, settings):
+    settings.UNIT_IMPORT_MAX_BYTES = 1000
+    with pytest.raises(CommandError, match="Tệp quá lớn"):
+        call_command("import_units", str(QUANG_NAM), "--yes")
+    assert Unit.objects.count() == 0
+
+
+def test_the_command_names_the_formats_it_reads(db, tmp_path):
+    path = tmp_path / "list.pdf"
+    path.write_bytes(b"%PDF-1.7\n\x00\x01binary")
+    with pytest.raises(CommandError, match=r"Các dạng được đọc: \(1\) JSON"):
+        call_command("import_units", str(path), "--yes")

@@ -24,9 +24,23 @@ class Command(BaseCommand):
         group.add_argument(
             "--partial", action="store_true", help="Tệp là một phần danh mục: không bãi bỏ gì."
         )
+        parser.add_argument(
+            "--scope",
+            default="",
+            help='Phạm vi (nguồn) của tệp, ví dụ "Bộ Tư pháp"; mặc định là cơ quan ban hành mà tệp khai. '
+            "Danh sách đầy đủ chỉ bãi bỏ thủ tục trong phạm vi này.",
+        )
 
     def handle(
-        self, *args, path: Path, dry_run: bool, skip_invalid: bool, full: bool, partial: bool, **options
+        self,
+        *args,
+        path: Path,
+        dry_run: bool,
+        skip_invalid: bool,
+        full: bool,
+        partial: bool,
+        scope: str,
+        **options,
     ):
         try:
             content = path.read_bytes()
@@ -36,8 +50,13 @@ class Command(BaseCommand):
             sheet = read_procedures(content, path.name, max_bytes=settings.PROCEDURE_IMPORT_MAX_BYTES)
         except ReadError as exc:
             raise CommandError(str(exc)) from exc
-        plan = services.plan_import(sheet, full_list=True if full else False if partial else None)
+        plan = services.plan_import(
+            sheet, full_list=True if full else False if partial else None, scope=scope or None
+        )
         counts = plan.counts
+        self.stdout.write(plan.scope_note())
+        for warning in [*sheet.warnings, *services.plan_warnings(plan)]:
+            self.stdout.write(f"  ! {warning}")
         self.stdout.write(
             f"{path.name}: {len(sheet.rows)} dòng — thêm mới {counts['new']}, sửa đổi {counts['changed']}, "
             f"không đổi {counts['unchanged']}, bãi bỏ {counts['repealed']}, lỗi {counts['invalid']}."
@@ -53,6 +72,10 @@ class Command(BaseCommand):
             self.stdout.write(f"  sửa {row.row.code}: {changes}")
         for procedure in plan.repealed[:50]:
             self.stdout.write(f"  bãi bỏ {procedure.code}: {procedure.name}")
+        for procedure in plan.protected[:50]:
+            self.stdout.write(f"  giữ {procedure.code} (có trong danh sách của nguồn khác): {procedure.name}")
+        if plan.refusal:
+            raise CommandError(plan.refusal)
         if dry_run:
             self.stdout.write("Chỉ xem trước (--dry-run): không có gì được ghi.")
             return
