@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("documents", "0001_register"),
-        ("units", "0006_seed_role_van_thu"),
+        ("units", "0007_seed_role_van_thu"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

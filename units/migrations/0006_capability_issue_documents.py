@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("units", "0004_seed_role_aliases"),
+        ("units", "0005_unitsuccession_add_note"),
     ]
 
     operations = [

@@ -42,6 +42,6 @@ def unseed(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("units", "0005_capability_issue_documents")]
+    dependencies = [("units", "0006_capability_issue_documents")]
 
     operations = [migrations.RunPython(seed, unseed)]
