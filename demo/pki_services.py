@@ -423,8 +423,8 @@ class _Server(ThreadingMixIn, WSGIServer):
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002  (the stdlib's signature)
-        pass
+    def log_message(self, *args) -> None:
+        pass  # no line per request on the terminal of `make run` or the tests
 
 
 # --- the API ------------------------------------------------------------------------------------
