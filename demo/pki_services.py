@@ -460,7 +460,7 @@ class LocalPKI:
         """The state made, and a server answering at its address: one started here if none is."""
         with self._lock:
             if not self._ready:
-                if self._server is None and not (self._state.exists() and self._answers()):
+                if self._server is None and not self.answers():
                     self._serve()
                 self._ready = True
             return self
@@ -470,6 +470,11 @@ class LocalPKI:
         self.start()
         assert self._thread is not None
         self._thread.join()
+
+    @property
+    def serving(self) -> bool:
+        """Does this process serve it (rather than another, or none yet)?"""
+        return self._server is not None
 
     def stop(self) -> None:
         with self._lock:
@@ -500,8 +505,10 @@ class LocalPKI:
         self._thread = threading.Thread(target=server.serve_forever, name=f"demo-pki-{port}", daemon=True)
         self._thread.start()
 
-    def _answers(self) -> bool:
+    def answers(self) -> bool:
         """Does a server at this state's address serve this state's root?"""
+        if not self._state.exists():
+            return False
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: no proxy
         try:
             with opener.open(f"{self.url}/{ARCH}/certs/root/ca.crt", timeout=ANSWER_TIMEOUT) as response:
@@ -733,10 +740,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["serve", "tsa-url"])
     parser.add_argument("--state", default="var/demo-pki", help="the PKI's directory (default var/demo-pki)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("DEMO_PKI_PORT", DEMO_PORT)))
-    parser.add_argument("--wait", type=float, default=30, help="tsa-url: seconds to wait for the server")
+    parser.add_argument("--wait", type=float, default=60, help="tsa-url: seconds to wait for the server")
+    parser.add_argument("--server-pid", type=int, help="tsa-url: give up as soon as this process has ended")
     args = parser.parse_args(argv)
     pki = LocalPKI(args.state, port=args.port)
     if args.command == "serve":
+        if pki.answers():  # another `make run` serves it already
+            print(f"[demo-pki] PKI minh họa đang chạy tại {pki.url} ({args.state})", file=sys.stderr)
+            return 0
         started = time.monotonic()
         pki.start()
         print(
@@ -748,13 +759,21 @@ def main(argv: list[str] | None = None) -> int:
         pki.serve_forever()
         return 0
     deadline = time.monotonic() + args.wait
-    while not (pki._state.exists() and pki._answers()):
-        if time.monotonic() > deadline:
-            print(f"[demo-pki] không có máy chủ PKI minh họa trả lời ({args.state})", file=sys.stderr)
+    while not pki.answers():
+        if time.monotonic() > deadline or (args.server_pid and not _alive(args.server_pid)):
+            print(f"[demo-pki] không có máy chủ PKI minh họa nào trả lời ({args.state})", file=sys.stderr)
             return 1
         time.sleep(0.1)
     print(pki.tsa_url)
     return 0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 if __name__ == "__main__":

@@ -225,7 +225,7 @@ def test_make_runs_server_serves_what_another_process_declares(tmp_path):
         client = LocalPKI(state)
         assert waited.stdout.strip() == client.tsa_url
         issued = client.certificate("Võ Thị Sáu", "Phường Tam Kỳ")
-        assert client._server is None  # it used the running server, started none of its own
+        assert not client.serving  # it used the running server, started none of its own
         assert "cert.pem: good" in _openssl_ocsp(client, issued, tmp_path)
     finally:
         server.terminate()
