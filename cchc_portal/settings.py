@@ -387,5 +387,7 @@ LOGGING = {
         "axes": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # pyHanko's fetchers log every OCSP/CRL request at INFO; failures still come through.
+        "pyhanko_certvalidator": {"level": "WARNING"},
     },
 }
