@@ -445,6 +445,7 @@ class LocalPKI:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._ready = False
+        self._url: str | None = None
 
     # --- running -------------------------------------------------------------------------------
 
@@ -490,7 +491,10 @@ class LocalPKI:
         port = self._port
         if self._state.exists():
             port = int(self._state.read()["external-url-prefix"].rsplit(":", 1)[1])
-        server = make_server(HOST, port, _Animator(self._registry), _Server, _QuietHandler)
+        try:
+            server = make_server(HOST, port, _Animator(self._registry), _Server, _QuietHandler)
+        except OSError as exc:
+            raise OSError(f"the DEMO PKI cannot listen on {HOST}:{port} ({self.directory}): {exc}") from exc
         try:
             if not self._state.exists():
                 with self._state.locked():
@@ -520,10 +524,12 @@ class LocalPKI:
 
     @property
     def url(self) -> str:
-        """http://127.0.0.1:PORT"""
-        if not self._state.exists():
-            self.ensure_running()
-        return self._state.read()["external-url-prefix"]
+        """http://127.0.0.1:PORT, as the certificates name it (it never changes for a state)."""
+        if self._url is None:
+            if not self._state.exists():
+                self.ensure_running()
+            self._url = self._state.read()["external-url-prefix"]
+        return self._url
 
     @property
     def tsa_url(self) -> str:
