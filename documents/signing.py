@@ -609,7 +609,13 @@ def add_revocation_data(
     from pyhanko.sign.validation.dss import DocumentSecurityStore
     from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
     from pyhanko_certvalidator import CertificateValidator, ValidationContext
-    from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError, RevokedError
+    from pyhanko_certvalidator.errors import (
+        ExpiredError,
+        NotYetValidError,
+        PathBuildingError,
+        PathValidationError,
+        RevokedError,
+    )
     from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
     from pyhanko_certvalidator.fetchers.api import OwnedFetcherBackend
 
@@ -649,6 +655,19 @@ def add_revocation_data(
                         "không bổ sung được thông tin kiểm tra thu hồi."
                     )
                     % {"what": what}
+                ) from None
+            except (ExpiredError, NotYetValidError) as exc:
+                failed = exc.current_path.leaf
+                raise SigningError(
+                    _(
+                        "Chứng thư số “%(subject)s” (%(what)s) không có hiệu lực vào lúc này: không bổ sung "
+                        "được thông tin kiểm tra thu hồi (%(error)s)."
+                    )
+                    % {
+                        "subject": _subject_parts(failed)[0] or failed.subject.human_friendly,
+                        "what": what,
+                        "error": exc,
+                    }
                 ) from None
             except PathValidationError as exc:
                 failed = exc.current_path.leaf

@@ -213,6 +213,14 @@ def test_a_stranger_ca_gets_no_revocation_data(demo_pki, rendered):
         add_revocation_data(signed, [demo_pki.root])
 
 
+def test_an_expired_certificate_gets_no_revocation_data(demo_pki, rendered):
+    expired = demo_pki.expired
+    when = expired.certificate.not_valid_after - datetime.timedelta(days=1)  # signed while it was valid
+    signed = sign_pdf(rendered.pdf, [_spec(expired, rendered, "person", "Đỗ Thị Hạnh")], signing_time=when)
+    with pytest.raises(SigningError, match=r"Đỗ Thị Hạnh.*không có hiệu lực vào lúc này"):
+        add_revocation_data(signed, [demo_pki.root])
+
+
 def test_an_unsigned_pdf_has_nothing_to_add(demo_pki, rendered):
     with pytest.raises(SigningError, match="chưa có chữ ký số"):
         add_revocation_data(rendered.pdf, [demo_pki.root])
