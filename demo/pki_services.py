@@ -84,9 +84,9 @@ STRANGER_CA_NAME = "CA LẠ (DEMO – KHÔNG ĐƯỢC TIN CẬY)"
 KEYSET = "demo-keys"
 CONFIG_FILE = "certomancer.yml"
 KEY_BITS = 2048  # as the certificates Vietnamese CAs issue to officials
-CA_BEFORE = datetime.timedelta(days=3 * 365)  # the root predates the expired certificate
-CA_AFTER = datetime.timedelta(days=10 * 365)
-CERT_DAYS = 3 * 365  # a civil servant's certificate lasts a few years
+YEAR, MONTH = datetime.timedelta(days=365), datetime.timedelta(days=30)
+CA_BEFORE, CA_AFTER = 3 * YEAR, 10 * YEAR  # the root predates the expired certificate
+CERT_VALIDITY = 3 * YEAR  # a civil servant's certificate lasts a few years
 # A day's margin before now, as the offline DEMO CA has: a signing time read a little before the
 # certificate was made (a test module's clock read at import) is inside it.
 NOT_BEFORE_MARGIN = datetime.timedelta(days=1)
@@ -96,9 +96,13 @@ ANSWER_TIMEOUT = 2  # seconds: is a PKI server already answering at this address
 
 # The demo's revoked and expired certificates (tests use them as they are).
 REVOKED_PERSON = ("Trần Quốc Hưng", "Phường Tam Kỳ")  # a former chairman of Phường Tam Kỳ
-REVOKED_SINCE = datetime.timedelta(days=30)
+REVOKED_SINCE = MONTH
 EXPIRED_PERSON = ("Đỗ Thị Hạnh", "Phường Bàn Thạch")
 STRANGER_PERSON = ("Người Lạ", "Tổ chức chứng thực lạ")
+
+
+# (valid from, valid to, revoked at) of a certificate, given the moment it is declared
+Dates = Callable[[datetime.datetime], tuple[datetime.datetime, datetime.datetime, datetime.datetime | None]]
 
 
 def _now() -> datetime.datetime:
@@ -179,14 +183,18 @@ class _State:
 # --- the configuration --------------------------------------------------------------------------
 
 
-def _ca_architecture(root: str, name: str, *, validity: dict, services: dict, entities: dict) -> dict:
+def _ca_architecture(
+    root: str, name: str, organisation: str, *, validity: dict, services: dict, entities: dict
+) -> dict:
+    """A certomancer architecture: the root CA `root` (its entity, key and certificate share the
+    label), its CRL and its certificate repository, and `services`."""
     common_name, remark = ca_name_parts(name)
     return {
         "keyset": KEYSET,
         "entity-defaults": {"country-name": "VN"},
         "entities": {
             root: {
-                "organization-name": labelled("Cổng CCHC" if root == "root" else "Tổ chức lạ"),
+                "organization-name": labelled(organisation),
                 "organizational-unit-name": remark,
                 "common-name": common_name,
             },
@@ -237,6 +245,7 @@ def _initial_config(prefix: str, now: datetime.datetime) -> dict:
     demo = _ca_architecture(
         "root",
         DEMO_CA_NAME,
+        "Cổng CCHC",
         validity=validity,
         entities={
             "ocsp": {
@@ -294,7 +303,9 @@ def _initial_config(prefix: str, now: datetime.datetime) -> dict:
 
 def _stranger_architecture(now: datetime.datetime) -> dict:
     validity = {"valid-from": _iso(now - CA_BEFORE), "valid-to": _iso(now + CA_AFTER)}
-    return _ca_architecture("stranger-root", STRANGER_CA_NAME, validity=validity, services={}, entities={})
+    return _ca_architecture(
+        "stranger-root", STRANGER_CA_NAME, "Tổ chức lạ", validity=validity, services={}, entities={}
+    )
 
 
 def _declare_certificate(
@@ -588,22 +599,18 @@ class LocalPKI:
             ]
         )
         label = f"{'nguoi' if person else 'coquan'}-{hashlib.sha256(identity.encode()).hexdigest()[:20]}"
-
-        def declare(config: dict) -> None:
-            now = _now()
-            _declare_certificate(
-                config,
-                ARCH,
-                label,
-                common_name=common_name,
-                organisation=organisation,
-                person=person,
-                valid_from=valid_from or now - NOT_BEFORE_MARGIN,
-                valid_to=valid_to or now + datetime.timedelta(days=CERT_DAYS),
-                revoked_at=revoked_at,
-            )
-
-        return self._issue(ARCH, label, declare)
+        return self._issue(
+            ARCH,
+            label,
+            common_name,
+            organisation,
+            person=person,
+            dates=lambda now: (
+                valid_from or now - NOT_BEFORE_MARGIN,
+                valid_to or now + CERT_VALIDITY,
+                revoked_at,
+            ),
+        )
 
     def pkcs12(
         self, common_name: str, organisation: str, *, person: bool = True, passphrase: str = "demo"
@@ -616,87 +623,74 @@ class LocalPKI:
     def revoked(self) -> IssuedCertificate:
         """A leader's certificate, issued a year ago and revoked 30 days ago (key compromise):
         a former chairman of Phường Tam Kỳ."""
-
-        def declare(config: dict) -> None:
-            now = _now()
-            name, organisation = REVOKED_PERSON
-            _declare_certificate(
-                config,
-                ARCH,
-                "thu-hoi",
-                common_name=name,
-                organisation=organisation,
-                person=True,
-                valid_from=now - datetime.timedelta(days=365),
-                valid_to=now + datetime.timedelta(days=2 * 365),
-                revoked_at=now - REVOKED_SINCE,
-            )
-
-        return self._issue(ARCH, "thu-hoi", declare)
+        return self._issue(
+            ARCH,
+            "thu-hoi",
+            *REVOKED_PERSON,
+            dates=lambda now: (now - YEAR, now + 2 * YEAR, now - REVOKED_SINCE),
+        )
 
     @property
     def expired(self) -> IssuedCertificate:
         """A leader's certificate that expired 30 days ago (valid for two years before that)."""
-
-        def declare(config: dict) -> None:
-            now = _now()
-            name, organisation = EXPIRED_PERSON
-            _declare_certificate(
-                config,
-                ARCH,
-                "het-han",
-                common_name=name,
-                organisation=organisation,
-                person=True,
-                valid_from=now - datetime.timedelta(days=2 * 365 + 30),
-                valid_to=now - datetime.timedelta(days=30),
-                revoked_at=None,
-            )
-
-        return self._issue(ARCH, "het-han", declare)
+        return self._issue(
+            ARCH, "het-han", *EXPIRED_PERSON, dates=lambda now: (now - 2 * YEAR - MONTH, now - MONTH, None)
+        )
 
     @property
     def stranger(self) -> IssuedCertificate:
         """A leader's certificate from a stranger CA (served too, with its CRL), which the portal
         does not trust; `.chain` is that CA's root."""
-
-        def declare(config: dict) -> None:
-            now = _now()
-            if STRANGER_ARCH not in config["pki-architectures"]:
-                self._state.new_key("stranger-root")
-                config["keysets"][KEYSET]["keys"]["stranger-root"] = {"path": "stranger-root.key.pem"}
-                config["pki-architectures"][STRANGER_ARCH] = _stranger_architecture(now)
-            name, organisation = STRANGER_PERSON
-            _declare_certificate(
-                config,
-                STRANGER_ARCH,
-                "nguoi-la",
-                common_name=name,
-                organisation=organisation,
-                person=True,
-                valid_from=now - NOT_BEFORE_MARGIN,
-                valid_to=now + datetime.timedelta(days=CERT_DAYS),
-                revoked_at=None,
-            )
-
-        return self._issue(STRANGER_ARCH, "nguoi-la", declare)
+        return self._issue(
+            STRANGER_ARCH,
+            "nguoi-la",
+            *STRANGER_PERSON,
+            dates=lambda now: (now - NOT_BEFORE_MARGIN, now + CERT_VALIDITY, None),
+        )
 
     def _certificate(self, arch: str, label: str) -> asn1_x509.Certificate:
         return self._registry.architecture(arch).get_cert(CertLabel(label))
 
-    def _issue(self, arch: str, label: str, declare: Callable[[dict], None]) -> IssuedCertificate:
+    def _issue(
+        self, arch: str, label: str, common_name: str, organisation: str, *, person: bool = True, dates: Dates
+    ) -> IssuedCertificate:
+        """The certificate `label`, declared first unless some process has declared it."""
         with self._lock:
             if (arch, label) not in self._issued:
                 self.ensure_running()
                 if not self._declared(arch, label):
-                    with self._state.locked():
-                        config = self._state.read()
-                        if not self._declared(arch, label, config):
-                            self._state.new_key(label)
-                            declare(config)
-                            self._state.write(config)
+                    self._declare(arch, label, common_name, organisation, person=person, dates=dates)
                 self._issued[(arch, label)] = self._load(arch, label)
             return self._issued[(arch, label)]
+
+    def _declare(
+        self, arch: str, label: str, common_name: str, organisation: str, *, person: bool, dates: Dates
+    ) -> None:
+        """Add the certificate, with a new key, to the configuration (unless another process just
+        did); `dates(now)` is (valid from, valid to, revoked at)."""
+        with self._state.locked():
+            config = self._state.read()
+            if self._declared(arch, label, config):
+                return
+            now = _now()
+            if arch not in config["pki-architectures"]:  # the stranger CA, on first use
+                self._state.new_key("stranger-root")
+                config["keysets"][KEYSET]["keys"]["stranger-root"] = {"path": "stranger-root.key.pem"}
+                config["pki-architectures"][STRANGER_ARCH] = _stranger_architecture(now)
+            self._state.new_key(label)
+            valid_from, valid_to, revoked_at = dates(now)
+            _declare_certificate(
+                config,
+                arch,
+                label,
+                common_name=common_name,
+                organisation=organisation,
+                person=person,
+                valid_from=valid_from,
+                valid_to=valid_to,
+                revoked_at=revoked_at,
+            )
+            self._state.write(config)
 
     def _declared(self, arch: str, label: str, config: dict | None = None) -> bool:
         config = config or self._state.read()
