@@ -4,14 +4,15 @@
 PY := .venv/bin/python
 HOST := 127.0.0.1
 PORT ?= 8000
+DEMO_PKI_PORT ?= 8765
 
 # Development mode: a local SQLite database under var/ unless DATABASE_URL says otherwise.
 export DJANGO_DEBUG ?= 1
 
+# The DEMO PKI (CA, OCSP, CRL, TSA) runs beside the server on 127.0.0.1:$(DEMO_PKI_PORT): scripts/run-demo.
 run:
 	@scripts/setup run
-	@$(PY) manage.py load_demo
-	@$(PY) manage.py runserver $(HOST):$(PORT)
+	@HOST=$(HOST) PORT=$(PORT) DEMO_PKI_PORT=$(DEMO_PKI_PORT) scripts/run-demo
 
 test:
 	@scripts/setup test

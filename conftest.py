@@ -206,26 +206,24 @@ def plans_world(world) -> SimpleNamespace:
     return build_plans(world)
 
 
-# --- signing: a demo CA per test session, credentials per test ---------------------------------
+# --- signing: the DEMO PKI for the test session, credentials per test --------------------------
 
 
-@pytest.fixture(scope="session")
-def demo_pki() -> SimpleNamespace:
-    """A DEMO CA and a cache of end-entity certificates (RSA keys are slow to make)."""
-    from demo.pki import issue_demo_certificate, make_demo_ca
+@pytest.fixture(scope="session", autouse=True)
+def demo_pki(tmp_path_factory):
+    """The DEMO PKI with its services (demo/pki_services.py): a root CA, OCSP, CRLs and a TSA on a
+    free port of 127.0.0.1, its keys in a temporary directory. Made and started on first use (a
+    session that signs nothing pays nothing), stopped at the end. It is also the PKI the demo
+    code signs with (`load_demo`). `demo_pki.ca.certificate` is the root; `demo_pki.certificate(
+    name, organisation, person=…)` a signing certificate (`.key_der`, `.certificate`, `.chain`),
+    the same for the same arguments; `.revoked`, `.expired`, `.stranger`, `.tsa_url`, `.root`."""
+    from demo import pki_services
 
-    ca = make_demo_ca()
-    issued: dict[tuple, object] = {}
-
-    def certificate(common_name: str, organisation: str, *, person: bool):
-        key = (common_name, organisation, person)
-        if key not in issued:
-            issued[key] = issue_demo_certificate(
-                ca, common_name=common_name, organisation=organisation, person=person
-            )
-        return issued[key]
-
-    return SimpleNamespace(ca=ca, certificate=certificate)
+    pki = pki_services.LocalPKI(tmp_path_factory.mktemp("demo-pki"))
+    previous = pki_services.install(pki)
+    yield pki
+    pki_services.install(previous)
+    pki.stop()
 
 
 @pytest.fixture

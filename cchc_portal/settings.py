@@ -49,6 +49,11 @@ SECRET_KEY = _required("DJANGO_SECRET_KEY", "dev-only-insecure-key-do-not-use-in
 # Encrypts signing keys at rest (a Fernet key: 32 random bytes, url-safe base64; generate with
 # `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`).
 CCHC_SIGNING_KEY = _required("CCHC_SIGNING_KEY", "ZGV2LW9ubHktc2lnbmluZy1rZXktMzItYnl0ZXMhISE=")
+# RFC 3161 time-stamping authority that signatures made on the server are time-stamped by (PAdES
+# B-T); empty: no time-stamp. `make run` points it at the DEMO PKI's TSA.
+CCHC_TSA_URL = env("CCHC_TSA_URL", default="")
+# Seconds to wait for the TSA, an OCSP responder or a CRL server, per request.
+CCHC_PKI_TIMEOUT = env.float("CCHC_PKI_TIMEOUT", default=10.0)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS chưa được đặt (ví dụ: cchc.example.gov.vn).")
@@ -404,5 +409,7 @@ LOGGING = {
         "axes": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # pyHanko's fetchers log every OCSP/CRL request at INFO; failures still come through.
+        "pyhanko_certvalidator": {"level": "WARNING"},
     },
 }

@@ -1,4 +1,10 @@
-"""A DEMO public-key infrastructure for the portal's demo and tests.
+"""DEMO certificates and images for the portal's demo and tests: names, PKCS#12 files, signatures
+and seals, and a CA made offline.
+
+The DEMO PKI with its services (OCSP, CRLs, a time-stamping authority), which the tests and
+`make run` sign with, is `demo/pki_services.py`; it names its certificates with the helpers here.
+`make_demo_ca`/`issue_demo_certificate` make a CA in memory, without services: for a CA that is
+*not* trusted in a test, and for the benchmarks, which must not depend on a running server.
 
 Everything made here is labelled DEMO: the CA's name says it has no legal value, every end-entity
 certificate carries "(DEMO)" in its organisation, and the images say "MINH HỌA". Real signing uses
@@ -11,7 +17,7 @@ import datetime
 import io
 import math
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -27,10 +33,16 @@ SIGNATURE_BLUE = (16, 48, 176)
 SEAL_RED = (214, 24, 32)
 
 
+PERSON_UNIT = "Cá nhân – chứng thư minh họa (DEMO)"  # the OU of a leader's personal certificate
+BODY_UNIT = "Cơ quan – chứng thư minh họa (DEMO)"  # the OU of a body's certificate (its seal)
+
+
 @dataclass
 class IssuedCertificate:
     key_der: bytes  # PKCS#8 DER, unencrypted
     certificate: asn1_x509.Certificate
+    chain: list[asn1_x509.Certificate] = field(default_factory=list)  # the CA certificates above it
+    revoked_at: datetime.datetime | None = None  # when its CA revoked it, if it did
 
 
 def _new_key() -> rsa.RSAPrivateKey:
@@ -54,7 +66,7 @@ def _to_pyca(cert: asn1_x509.Certificate) -> x509.Certificate:
 NAME_LIMIT = 64  # bytes of UTF-8 per name attribute, as `cryptography` enforces (ub-name, RFC 5280)
 
 
-def _clip(text: str, limit: int = NAME_LIMIT) -> str:
+def clip(text: str, limit: int = NAME_LIMIT) -> str:
     """`text` shortened (at a character, then at a space if one is near) to `limit` UTF-8 bytes."""
     text = " ".join(text.split())
     if len(text.encode()) <= limit:
@@ -65,22 +77,22 @@ def _clip(text: str, limit: int = NAME_LIMIT) -> str:
     return (head if len(head) > len(text) * 2 // 3 else text).rstrip(" ,–-(")
 
 
-def _labelled(text: str) -> str:
+def labelled(text: str) -> str:
     """`text` with "(DEMO)" appended unless it says DEMO already, within the attribute limit."""
     if "DEMO" in text.upper():
-        return _clip(text)
-    return f"{_clip(text, NAME_LIMIT - len(DEMO_LABEL) - 1)} {DEMO_LABEL}"
+        return clip(text)
+    return f"{clip(text, NAME_LIMIT - len(DEMO_LABEL) - 1)} {DEMO_LABEL}"
 
 
-def _ca_name_parts(name: str) -> tuple[str, str]:
+def ca_name_parts(name: str) -> tuple[str, str]:
     """A CA name as (CN, OU): a long name keeps its head in the CN (labelled DEMO) and its
     parenthesised remark ("DEMO – KHÔNG CÓ GIÁ TRỊ PHÁP LÝ") in the OU."""
     name = " ".join(name.split())
     if len(name.encode()) <= NAME_LIMIT:
-        return name if "DEMO" in name.upper() else _labelled(name), "DEMO – KHÔNG CÓ GIÁ TRỊ PHÁP LÝ"
+        return name if "DEMO" in name.upper() else labelled(name), "DEMO – KHÔNG CÓ GIÁ TRỊ PHÁP LÝ"
     head, paren, tail = name.partition(" (")
     remark = tail.rstrip(")").strip() if paren else ""
-    return _labelled(head), _clip(remark or "DEMO – KHÔNG CÓ GIÁ TRỊ PHÁP LÝ")
+    return labelled(head), clip(remark or "DEMO – KHÔNG CÓ GIÁ TRỊ PHÁP LÝ")
 
 
 def _now() -> datetime.datetime:
@@ -93,11 +105,11 @@ def make_demo_ca(name: str = DEMO_CA_NAME) -> IssuedCertificate:
     Name attributes hold at most 64 bytes of UTF-8, so the default name is stored as
     CN="CA MINH HỌA CỔNG CCHC (DEMO)", OU="DEMO – KHÔNG CÓ GIÁ TRỊ PHÁP LÝ"."""
     key = _new_key()
-    common_name, remark = _ca_name_parts(name)
+    common_name, remark = ca_name_parts(name)
     subject = x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, _labelled("Cổng CCHC")),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, labelled("Cổng CCHC")),
             x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, remark),
             x509.NameAttribute(NameOID.COMMON_NAME, common_name),
         ]
@@ -146,12 +158,12 @@ def issue_demo_certificate(
     subject = x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, _labelled(organisation)),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, labelled(organisation)),
             x509.NameAttribute(
                 NameOID.ORGANIZATIONAL_UNIT_NAME,
-                "Cá nhân – chứng thư minh họa (DEMO)" if person else "Cơ quan – chứng thư minh họa (DEMO)",
+                PERSON_UNIT if person else BODY_UNIT,
             ),
-            x509.NameAttribute(NameOID.COMMON_NAME, _clip(common_name) or "?"),
+            x509.NameAttribute(NameOID.COMMON_NAME, clip(common_name) or "?"),
         ]
     )
     now = _now()
@@ -188,7 +200,7 @@ def issue_demo_certificate(
         )
         .sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
     )
-    return IssuedCertificate(key_der=_pkcs8(key), certificate=_to_asn1(cert))
+    return IssuedCertificate(key_der=_pkcs8(key), certificate=_to_asn1(cert), chain=[ca.certificate])
 
 
 def to_pkcs12(cert: IssuedCertificate, chain: list[asn1_x509.Certificate], passphrase: str) -> bytes:

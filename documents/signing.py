@@ -7,9 +7,15 @@ Pure functions on bytes; the models, views and pages that use them are elsewhere
 * `sign_pdf` signs a PDF as the competent person and then as the body (one incremental update per
   signer, PAdES B-B: /ETSI.CAdES.detached, SHA-256), with the signature image (blue) or the seal
   (red) in the boxes the renderer reports, or a text stamp "Ký bởi … / Thời gian …" in Tinos.
+  Given a time-stamping authority (`timestamp_url`, settings.CCHC_TSA_URL for the services), every
+  signature also gets an RFC 3161 signature time-stamp (PAdES B-T).
+* `add_revocation_data` then puts the certificates, OCSP responses and CRLs of every signature
+  (its signer's chain and its time-stamp's) in the document security store, fetched from the
+  URLs the certificates name, in one incremental update after the last signature (PAdES B-LT).
 * judging signed files is documents/verification.py.
 
-No network access anywhere: no time-stamping authority, no OCSP/CRL fetching.
+The network is used only when asked: the TSA by `sign_pdf(timestamp_url=…)`, the OCSP responders
+and CRL servers by `add_revocation_data`, each request bounded by settings.CCHC_PKI_TIMEOUT.
 """
 
 from __future__ import annotations
@@ -471,13 +477,29 @@ def _check_spec(spec: SignerSpec, when: datetime.datetime, page_count: int):
     )
 
 
-def sign_pdf(pdf: bytes, signers: list[SignerSpec], *, signing_time: datetime.datetime) -> bytes:
+def _timeout(timeout: float | None) -> float:
+    return float(settings.CCHC_PKI_TIMEOUT if timeout is None else timeout)
+
+
+def sign_pdf(
+    pdf: bytes,
+    signers: list[SignerSpec],
+    *,
+    signing_time: datetime.datetime,
+    timestamp_url: str | None = None,
+    timeout: float | None = None,
+) -> bytes:
     """Sign `pdf` with each signer in order (the person first, then the body: NĐ 30 Điều 14),
-    one incremental update each, with a visible appearance in each signer's box."""
+    one incremental update each, with a visible appearance in each signer's box.
+
+    `signing_time` is the time the portal records (/M, the CMS signing-time, the stamp). With a
+    `timestamp_url`, each signature also carries a signature time-stamp from that TSA (PAdES B-T):
+    the time a third party vouches for. `timeout`: seconds per TSA request (CCHC_PKI_TIMEOUT)."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.fields import SigFieldSpec, SigSeedSubFilter
     from pyhanko.sign.signers import PdfSignatureMetadata
+    from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
 
     if not signers:
         raise SigningError(_("Chưa có chữ ký nào để ký văn bản."))
@@ -498,6 +520,9 @@ def sign_pdf(pdf: bytes, signers: list[SignerSpec], *, signing_time: datetime.da
             raise SigningError(_("Văn bản đã có chữ ký trong trường “%(field)s”.") % {"field": name})
     prepared = [(spec, _check_spec(spec, when, page_count), _stamp_style(spec)) for spec in signers]
     signer_class = _pdf_signer_class()
+    # One time-stamper for every signature: pyHanko sizes the signature with a first token from
+    # the TSA, which it keeps for the next ones.
+    timestamper = HTTPTimeStamper(timestamp_url, timeout=_timeout(timeout)) if timestamp_url else None
 
     async def sign_all() -> bytes:
         current = bytes(pdf)
@@ -513,6 +538,7 @@ def sign_pdf(pdf: bytes, signers: list[SignerSpec], *, signing_time: datetime.da
                     name=spec.display_name or None,
                 ),
                 signer=signer,
+                timestamper=timestamper,
                 stamp_style=style,
                 new_field_spec=SigFieldSpec(
                     sig_field_name=spec.field_name,
@@ -529,6 +555,15 @@ def sign_pdf(pdf: bytes, signers: list[SignerSpec], *, signing_time: datetime.da
                 )
             except SigningError:
                 raise
+            except TimestampRequestError as exc:
+                logger.warning("time-stamping %s at %s failed: %s", spec.field_name, timestamp_url, exc)
+                raise SigningError(
+                    _(
+                        "Không lấy được dấu thời gian cho chữ ký của %(name)s từ máy chủ cấp dấu thời gian "
+                        "%(url)s: %(error)s"
+                    )
+                    % {"name": _signer_label(spec), "url": timestamp_url, "error": _cause(exc)}
+                ) from exc
             except Exception as exc:
                 logger.exception("signing %s failed", spec.field_name)
                 raise SigningError(
@@ -539,6 +574,152 @@ def sign_pdf(pdf: bytes, signers: list[SignerSpec], *, signing_time: datetime.da
         return current
 
     return _run(sign_all)
+
+
+def _cause(exc: BaseException) -> str:
+    """The innermost reason of an error chain, e.g. the refused connection under pyHanko's
+    "Error while contacting timestamp service"."""
+    while exc.__cause__ is not None:
+        exc = exc.__cause__
+    return str(exc) or type(exc).__name__
+
+
+def _revocation_sources(cert: x509.Certificate) -> str:
+    urls = list(cert.ocsp_urls)
+    for point in cert.crl_distribution_points:
+        urls.append(point.url)
+    return ", ".join(urls) or _("(chứng thư không ghi địa chỉ OCSP/CRL nào)")
+
+
+def add_revocation_data(
+    pdf: bytes, trust_roots: list[x509.Certificate], *, timeout: float | None = None
+) -> bytes:
+    """`pdf` with what it takes to validate every signature later without the network (PAdES
+    B-LT): the certificates, OCSP responses and CRLs of each signer's chain and of each signature
+    time-stamp's, fetched now from the URLs the certificates name (AIA, CRL distribution points),
+    in the document security store (DSS) — one incremental update, after the last signature.
+
+    The responses are kept whatever they say: an OCSP response saying "revoked" is evidence too,
+    and judging it is documents/verification.py's. A chain that does not reach `trust_roots`, or
+    revocation data that cannot be fetched, is a SigningError saying which certificate and where.
+    `timeout`: seconds per request (settings.CCHC_PKI_TIMEOUT)."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.general import extract_certificate_info
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+    from pyhanko.sign.validation.generic_cms import extract_tst_data_iter
+    from pyhanko_certvalidator import CertificateValidator, ValidationContext
+    from pyhanko_certvalidator.errors import (
+        ExpiredError,
+        NotYetValidError,
+        PathBuildingError,
+        PathValidationError,
+        RevokedError,
+    )
+    from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+    from pyhanko_certvalidator.fetchers.api import OwnedFetcherBackend
+
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf))
+        signatures = reader.embedded_regular_signatures
+    except Exception as exc:
+        raise SigningError(_("Không đọc được tệp PDF đã ký: %(error)s") % {"error": exc}) from None
+    if not signatures:
+        raise SigningError(_("Văn bản chưa có chữ ký số nào để bổ sung thông tin kiểm tra thu hồi."))
+
+    async def collect() -> tuple[list, list, list]:
+        context = ValidationContext(
+            trust_roots=list(trust_roots),
+            allow_fetching=True,
+            # every certificate that names an OCSP responder or a CRL must have been checked
+            revocation_mode="hard-fail",
+            fetcher_backend=OwnedFetcherBackend(AIOHttpFetcherBackend(per_request_timeout=_timeout(timeout))),
+        )
+
+        async def chain_of(signed_data, what: str) -> tuple[list, list]:
+            """(validation paths, loose certificates) for the signer of a CMS object; validating
+            the path fetches its revocation data into the context, as pyHanko's DSS helper does."""
+            info = extract_certificate_info(signed_data)
+            validator = CertificateValidator(
+                info.signer_cert, intermediate_certs=info.other_certs, validation_context=context
+            )
+            try:
+                return [await validator.async_validate_usage(key_usage=set())], []
+            except RevokedError:
+                # What was fetched says so: keep it, with the certificates the CMS carries.
+                return [], [info.signer_cert, *info.other_certs]
+            except PathBuildingError:
+                raise SigningError(
+                    _(
+                        "Chứng thư số của %(what)s không thuộc tổ chức chứng thực được tin cậy: "
+                        "không bổ sung được thông tin kiểm tra thu hồi."
+                    )
+                    % {"what": what}
+                ) from None
+            except (ExpiredError, NotYetValidError) as exc:
+                failed = exc.current_path.leaf
+                raise SigningError(
+                    _(
+                        "Chứng thư số “%(subject)s” (%(what)s) không có hiệu lực vào lúc này: không bổ sung "
+                        "được thông tin kiểm tra thu hồi (%(error)s)."
+                    )
+                    % {
+                        "subject": _subject_parts(failed)[0] or failed.subject.human_friendly,
+                        "what": what,
+                        "error": exc,
+                    }
+                ) from None
+            except PathValidationError as exc:
+                failed = exc.current_path.leaf
+                logger.warning("revocation data for %s: %s", what, exc)
+                raise SigningError(
+                    _(
+                        "Không lấy được thông tin thu hồi (OCSP/CRL) của chứng thư số “%(subject)s” "
+                        "(%(what)s) từ %(urls)s: %(error)s"
+                    )
+                    % {
+                        "subject": _subject_parts(failed)[0] or failed.subject.human_friendly,
+                        "what": what,
+                        "urls": _revocation_sources(failed),
+                        "error": exc,
+                    }
+                ) from exc
+
+        try:
+            found = []
+            for embedded in signatures:
+                who = _subject_parts(embedded.signer_cert)[0] or str(embedded.field_name)
+                paths, certs = await chain_of(embedded.signed_data, _("chữ ký của %(name)s") % {"name": who})
+                for signed in (False, True):  # the signature time-stamp; a content time-stamp
+                    for token in extract_tst_data_iter(embedded.signer_info, signed=signed):
+                        more_paths, more_certs = await chain_of(
+                            token, _("dấu thời gian trên chữ ký của %(name)s") % {"name": who}
+                        )
+                        paths, certs = paths + more_paths, certs + more_certs
+                found.append((embedded, paths, certs))
+            return found, list(context.ocsps), list(context.crls)
+        finally:
+            await context.aclose()
+
+    found, ocsps, crls = _run(collect)
+    try:
+        writer = IncrementalPdfFileWriter.from_reader(reader)
+        for embedded, paths, certs in found:
+            DocumentSecurityStore.supply_dss_in_writer(
+                writer,
+                embedded.pkcs7_content.hex().encode("ascii"),  # the signature's /VRI entry
+                certs=certs,
+                paths=paths,
+                ocsps=ocsps,
+                crls=crls,
+            )
+        out = io.BytesIO()
+        writer.write(out)
+    except Exception as exc:
+        raise SigningError(
+            _("Không ghi được thông tin kiểm tra thu hồi vào văn bản: %(error)s") % {"error": exc}
+        ) from None
+    return out.getvalue()
 
 
 def prepare_for_signing(pdf: bytes, fields: dict[str, Box]) -> bytes:
