@@ -308,7 +308,8 @@ UNIT_IMPORT_MAX_BYTES = env.int("UNIT_IMPORT_MAX_BYTES", default=10 * 1024 * 102
 # Largest signed PDF accepted (upload after signing, public verification).
 SIGNED_PDF_MAX_BYTES = env.int("SIGNED_PDF_MAX_BYTES", default=20 * 1024 * 1024)
 # Revocation checks of signatures (documents/verification.py): query the CAs' OCSP responders and
-# CRLs over the network (the file's own embedded data is always used), each request bounded.
+# CRLs over the network (the file's own embedded data is always used), each request bounded by
+# CCHC_PKI_TIMEOUT.
 # The portal's public address, printed on every signed document beside its verification code
 # ("… tra cứu tại https://cchc.example.gov.vn/xac-minh/"); empty: the path only.
 CCHC_PUBLIC_URL = env("CCHC_PUBLIC_URL", default="")
@@ -325,7 +326,6 @@ SILENCED_SYSTEM_CHECKS = [
     "django_ratelimit.W001",
 ]
 CCHC_REVOCATION_FETCH = env.bool("CCHC_REVOCATION_FETCH", default=True)
-CCHC_REVOCATION_TIMEOUT = env.float("CCHC_REVOCATION_TIMEOUT", default=5.0)
 # Largest task spreadsheet accepted (a plan's task table is a few hundred kB at most).
 TASK_IMPORT_MAX_BYTES = env.int("TASK_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True

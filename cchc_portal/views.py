@@ -65,7 +65,10 @@ def _clerk_cards(access) -> dict:
         .annotate(n=Count("id"))
         .order_by("unit__full_name")
     )
-    return {"clerk_units": [(row["unit_id"], row["unit__full_name"], row["n"]) for row in waiting], "is_clerk": True}
+    return {
+        "clerk_units": [(row["unit_id"], row["unit__full_name"], row["n"]) for row in waiting],
+        "is_clerk": True,
+    }
 
 
 def _report_cards(access, caps) -> dict:

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from documents import services
-from documents.models import OutgoingDocument, SigningCredential
+from documents.models import SigningCredential
 from units.models import Unit
 
 PASSPHRASE = "demo"
@@ -81,6 +81,8 @@ def _give(pki, *, name: str, unit: Unit | None = None, user=None) -> bool:
 
 @transaction.atomic
 def load_document_demo(log=print) -> None:
+    """The DEMO PKI trusted, and DEMO certificates for the demo units' seals and leaders (each
+    registered as their signing identity). Plans are signed as they are issued (demo.plans)."""
     from asn1crypto import pem
 
     from demo import pki_services
@@ -100,13 +102,6 @@ def load_document_demo(log=print) -> None:
     log(
         f"  Chứng thư số minh họa (DEMO): {created} mới; tổ chức chứng thực minh họa: {root.name} ({pki.url})"
     )
-    signed = sign_issued_demo_plans()
-    if signed:
-        log(f"  Đã ký số {signed} kế hoạch minh họa đã ban hành (có dấu thời gian và thông tin thu hồi).")
-    if (pki.directory / REVOKED_SAMPLE).exists():
-        log(
-            f"  Văn bản ký bằng chứng thư đã bị thu hồi, để thử trang kiểm tra: {pki.directory / REVOKED_SAMPLE}"
-        )
 
 
 def _sign_demo(pdf: bytes, signers, signing_time) -> bytes:
@@ -144,59 +139,44 @@ def _revoked_sample(pki, plan, rendered, seal_signer, signing_time) -> None:
     (pki.directory / REVOKED_SAMPLE).write_bytes(_sign_demo(rendered.pdf, signers, signing_time))
 
 
-def sign_issued_demo_plans() -> int:
-    """Give the demo plans issued without a PDF (by demo.plans, through the plain workflow) their
-    signed document: the signer's demo certificate when there is one, then the unit's seal."""
+def load_signed_samples(log=print) -> None:
+    """After the plans: a sample signed with the revoked DEMO certificate, for the public page."""
+    from demo import pki_services
+
+    pki = pki_services.current()
+    if write_revoked_sample(pki):
+        log(
+            f"  Văn bản ký bằng chứng thư đã bị thu hồi, để thử trang kiểm tra: {pki.directory / REVOKED_SAMPLE}"
+        )
+
+
+def write_revoked_sample(pki) -> bool:
+    """The current Phường Tam Kỳ plan signed by its former chairman, whose certificate the CA has
+    revoked, then sealed: a file the verification page must call revoked (written next to the
+    PKI's files, for trying the page by hand)."""
     from django.utils import timezone
 
-    from demo import pki_services
     from plans.models import Plan, Status
     from plans.pdf import render_plan_pdf
 
-    count = 0
-    plans = Plan.objects.filter(status=Status.ISSUED, document__state=OutgoingDocument.State.NUMBERED)
-    for plan in plans.select_related("unit__kind", "document"):
-        seal = services.active_credential(unit=plan.unit)
-        if seal is None:
-            continue
-        person = (
-            SigningCredential.objects.filter(
-                kind=SigningCredential.Kind.PERSON, is_active=True, subject_name=plan.signer_name
-            ).first()
-            if plan.signer_name
-            else None
-        )
-        rendered = render_plan_pdf(plan)
-        signing_time = timezone.now().astimezone(services.VIETNAM).replace(microsecond=0)
-        signers = []
-        if person is not None:
-            signers.append(
-                services.signer_for(
-                    person,
-                    rendered.boxes["person"],
-                    field_name="ChuKyLanhDao",
-                    display_name=plan.signer_name,
-                    reason="Ký ban hành văn bản (DEMO)",
-                    location=plan.unit.place_name,
-                )
-            )
-        seal_signer = services.signer_for(
-            seal,
-            rendered.boxes["organisation"],
-            field_name="ChuKyCoQuan",
-            display_name=plan.unit.authority_line or plan.unit.full_name,
-            reason="Đóng dấu cơ quan (DEMO)",
-            location=plan.unit.place_name,
-        )
-        signers.append(seal_signer)
-        if plan.unit.code == REVOKED_SAMPLE_UNIT:
-            _revoked_sample(pki_services.current(), plan, rendered, seal_signer, signing_time)
-        document = plan.document
-        services.store_pdf(document, "unsigned_pdf", rendered.pdf)
-        services.store_pdf(document, "signed_pdf", _sign_demo(rendered.pdf, signers, signing_time))
-        document.state = OutgoingDocument.State.SIGNED
-        document.signing_mode = OutgoingDocument.SigningMode.SERVER
-        document.signed_at = signing_time
-        document.save()
-        count += 1
-    return count
+    plan = (
+        Plan.objects.filter(unit__code=REVOKED_SAMPLE_UNIT, status=Status.ISSUED, unit__valid_to__isnull=True)
+        .select_related("unit__kind")
+        .order_by("-year", "-version")
+        .first()
+    )
+    seal = services.active_credential(unit=plan.unit) if plan is not None else None
+    if seal is None:
+        return False
+    rendered = render_plan_pdf(plan)
+    seal_signer = services.signer_for(
+        seal,
+        rendered.boxes["organisation"],
+        field_name="ChuKyCoQuan",
+        display_name=plan.unit.authority_line or plan.unit.full_name,
+        reason="Đóng dấu cơ quan (DEMO)",
+        location=plan.unit.place_name,
+    )
+    signing_time = timezone.now().astimezone(services.VIETNAM).replace(microsecond=0)
+    _revoked_sample(pki, plan, rendered, seal_signer, signing_time)
+    return True

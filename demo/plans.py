@@ -21,6 +21,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from documents import services as documents
 from plans import services
 from plans.models import (
     Aggregation,
@@ -34,7 +35,7 @@ from plans.models import (
     Task,
     TaskGroup,
 )
-from units.models import Level, Role, Unit
+from units.models import Level, Membership, Role, Unit
 
 # --- small builders -----------------------------------------------------------------------------
 
@@ -213,9 +214,23 @@ def _write_groups(plan: Plan, groups: tuple[GroupSpec, ...], by) -> None:
 
 
 def _issue(plan: Plan, *, by, approver, issued_on: datetime.date, number: int | None = None) -> Plan:
+    """Submitted, approved, then issued: signed by the leader and issued by the unit's văn thư
+    (demo/documents.py gave them DEMO certificates), or — for plans of before the portal, or
+    without them — recorded as issued on paper with the number they had."""
     plan = services.submit(plan, by=by)
     plan = services.approve(plan, by=approver)
+    clerk = _clerk_of(plan.unit)
+    if number is None and clerk is not None and documents.active_credential(user=approver) is not None:
+        plan = services.sign_as_leader(plan, by=approver)
+        return services.issue_by_clerk(plan, by=clerk, issued_on=issued_on)
     return services.issue(plan, by=approver, issued_on=issued_on, number=number)
+
+
+def _clerk_of(unit) -> Any:
+    membership = (
+        Membership.objects.active().filter(unit=unit, issue_documents=True).select_related("user").first()
+    )
+    return membership.user if membership else None
 
 
 # --- 1. The seed plan, and the Tam Kỳ city plan it implements -----------------------------------

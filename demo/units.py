@@ -95,6 +95,15 @@ PERSONAS = [
         "Lãnh đạo xã — Chủ tịch UBND Phường Tam Kỳ",
     ),
     Persona(
+        "vanthu.tamky",
+        "Đỗ Thị",
+        "Hạnh",
+        "20341",
+        "van-thu",
+        "Văn thư",
+        "Văn thư Phường Tam Kỳ — cấp số, ký số cơ quan, phát hành văn bản",
+    ),
+    Persona(
         "snv.danang",
         "Hoàng Thị",
         "Mai",
@@ -111,6 +120,15 @@ PERSONAS = [
         "pho-chu-tich",
         "Phó Chủ tịch",
         "Lãnh đạo thành phố Đà Nẵng — phê duyệt, ký",
+    ),
+    Persona(
+        "vanthu.danang",
+        "Ngô Văn",
+        "Bình",
+        "48",
+        "van-thu",
+        "Văn thư",
+        "Văn thư UBND thành phố Đà Nẵng — cấp số, ký số cơ quan, phát hành",
     ),
     Persona(
         "snv.quangngai",

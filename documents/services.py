@@ -396,6 +396,9 @@ def _sign(
                 )
             ],
             signing_time=when,
+            # PAdES B-T: a time-stamp proves when it was signed (CCHC_TSA_URL, docs/documents.md).
+            timestamp_url=settings.CCHC_TSA_URL or None,
+            timeout=settings.CCHC_PKI_TIMEOUT,
         )
     except SigningError as exc:
         raise DocumentError(str(exc)) from exc
@@ -490,9 +493,10 @@ def _date_text(document: OutgoingDocument, day: datetime.date) -> str:
 
 @transaction.atomic
 def take_number(
-    document: OutgoingDocument, *, by: Any, issued_on: datetime.date | None = None
+    document: OutgoingDocument, *, by: Any, issued_on: datetime.date | None = None, number: int | None = None
 ) -> OutgoingDocument:
-    """The văn thư's step: the next number of the unit's register for the year, written with the
+    """The văn thư's step: the next number of the unit's register for the year (or `number`,
+    entered by hand for a register kept on paper until now: it must be free), written with the
     date into the document's prepared fields (after the leader's signature)."""
     from documents.signing import SigningError
 
@@ -538,11 +542,30 @@ def _number(document: OutgoingDocument, day: datetime.date, *, by: Any, number: 
     document.issued_by = by if getattr(by, "is_authenticated", False) else None
 
 
+def _with_revocation_data(signed: bytes) -> bytes:
+    """PAdES B-LT: with a time-stamping authority configured, the issued file carries the
+    revocation data of every signature (its DSS), so it can be checked long after the
+    certificates expire and without reaching the CAs."""
+    from documents.signing import SigningError, add_revocation_data
+
+    try:
+        return add_revocation_data(signed, trust_roots(), timeout=settings.CCHC_PKI_TIMEOUT)
+    except SigningError as exc:
+        raise DocumentError(str(exc)) from exc
+
+
 def _finish(document: OutgoingDocument, signed: bytes, verdict) -> OutgoingDocument:
     """Issue the document on the strict judgement of the whole signed file: both signatures, the
-    body's by a certificate registered to the unit."""
+    body's by a certificate registered to the unit; with a TSA configured, B-LT."""
+    from documents.verification import verify_pdf
+
     if not verdict.ok:
         raise DocumentError(verdict.message)
+    if settings.CCHC_TSA_URL:
+        signed = _with_revocation_data(signed)
+        verdict = verify_pdf(signed, trust_roots())
+        if not verdict.ok:
+            raise DocumentError(verdict.message)
     fields = verdict.by_field()
     if pdf_fields.PERSON_FIELD not in fields or pdf_fields.ORGANISATION_FIELD not in fields:
         raise DocumentError(_("Văn bản phải có đủ chữ ký của lãnh đạo và của cơ quan."))

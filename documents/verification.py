@@ -208,9 +208,11 @@ def _evidence(reader) -> _Evidence:
 
 
 def _fetcher():
-    from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
+    from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+    from pyhanko_certvalidator.fetchers.api import OwnedFetcherBackend
 
-    return RequestsFetcherBackend(per_request_timeout=settings.CCHC_REVOCATION_TIMEOUT)
+    # Owned: the context closes the HTTP session it opened when it is closed (_validate).
+    return OwnedFetcherBackend(AIOHttpFetcherBackend(per_request_timeout=settings.CCHC_PKI_TIMEOUT))
 
 
 def _context(trust_roots, evidence: _Evidence, *, mode: str, moment=None):

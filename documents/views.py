@@ -54,7 +54,9 @@ def _pending_rows(unit: Unit) -> list[OutgoingDocument]:
     """Documents being signed: the văn thư's work (those the leader signed wait for a number)."""
     return _with_sources(
         list(
-            OutgoingDocument.objects.filter(unit=unit, state__in=OutgoingDocument.PENDING).order_by("created_at")
+            OutgoingDocument.objects.filter(unit=unit, state__in=OutgoingDocument.PENDING).order_by(
+                "created_at"
+            )
         )
     )
 

@@ -387,7 +387,7 @@ def upload_signed(request: HttpRequest, plan: Plan) -> HttpResponse:
     """A PDF signed with a USB token: the leader's (the plan then waits for the văn thư) or the
     body's on the numbered plan (the plan is then issued). Checked strictly before it is kept."""
     state = plan.document.state if plan.document_id else None
-    needs = LEADER_SIGNING if state == OutgoingDocument.State.AWAITING_LEADER else CLERK
+    needs = CLERK if state == OutgoingDocument.State.AWAITING_SEAL else LEADER_SIGNING
     if not needs & request.plan_caps:
         raise PermissionDenied
     form = SignedUploadForm(request.POST, request.FILES)

@@ -8,7 +8,9 @@ from cchc_portal.lib.documents import Box
 from documents.signing import SignerSpec, sign_pdf
 
 
-def token_sign(pdf: bytes, field: str, cert, chain, *, when: datetime.datetime | None = None, name: str = "") -> bytes:
+def token_sign(
+    pdf: bytes, field: str, cert, chain, *, when: datetime.datetime | None = None, name: str = ""
+) -> bytes:
     """Fill the prepared signature field `field` with `cert`'s signature (its key and chain), at
     `when` as the signer's clock says (default: now)."""
     return sign_pdf(

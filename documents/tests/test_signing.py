@@ -29,7 +29,7 @@ from documents.signing import (
     seal_key,
     sign_pdf,
 )
-from documents.verification import verify_client_signed, verify_pdf
+from documents.verification import verify_pdf, verify_signed_upload
 
 WHEN = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
 PERSON, BODY = "Võ Văn Nam", "UBND THÀNH PHỐ ĐÀ NẴNG"
@@ -203,7 +203,7 @@ def test_content_appended_after_signing_is_reported(signed, demo_pki):
     writer.write(out)
     verdict = verify_pdf(out.getvalue(), [demo_pki.ca.certificate])
     assert verdict.status == "modified", verdict.message
-    assert "bị thay đổi sau" in verdict.message
+    assert "bị sửa đổi sau khi ký" in verdict.message
 
 
 def test_an_unknown_ca_is_untrusted(signed):
@@ -244,12 +244,19 @@ def test_client_signed_is_accepted_only_for_the_portals_pdf(rendered, signed, de
     # The official's tool fills the prepared fields (here: pyHanko, as a stand-in for the token).
     signers = [spec(demo_pki, people, rendered, w) for w in ("person", "organisation")]
     by_token = sign_pdf(original, signers, signing_time=WHEN)
-    verdict = verify_client_signed(original, by_token, roots)
+    verdict = verify_signed_upload(original, by_token, roots, fields={"ChuKyLanhDao", "ChuKyCoQuan"})
     assert verdict.ok, verdict.message
     # Only the leader signed: still a valid signed file covering the whole document.
-    assert verify_client_signed(original, sign_pdf(original, signers[:1], signing_time=WHEN), roots).ok
+    leader_only = sign_pdf(original, signers[:1], signing_time=WHEN)
+    assert verify_signed_upload(original, leader_only, roots, fields={"ChuKyLanhDao"}).ok
+    # The leader's stage does not take a seal, nor the seal's stage a file without it.
+    assert verify_signed_upload(original, by_token, roots, fields={"ChuKyLanhDao"}).status == "modified"
+    assert "ChuKyCoQuan" in verify_signed_upload(original, leader_only, roots, fields={"ChuKyCoQuan"}).message
     # Signed without the prepared fields, on a file the portal did not prepare: refused.
-    assert verify_client_signed(original, signed, roots).status == "invalid"
+    assert (
+        verify_signed_upload(original, signed, roots, fields={"ChuKyLanhDao", "ChuKyCoQuan"}).status
+        == "invalid"
+    )
     # Anything changed besides the signatures: refused.
     import io
 
@@ -263,19 +270,27 @@ def test_client_signed_is_accepted_only_for_the_portals_pdf(rendered, signed, de
     out = io.BytesIO()
     writer.write(out)
     changed = sign_pdf(out.getvalue(), signers, signing_time=WHEN)
-    refused = verify_client_signed(original, changed, roots)
+    refused = verify_signed_upload(original, changed, roots, fields={"ChuKyLanhDao", "ChuKyCoQuan"})
     assert refused.status == "modified", refused.message
-    assert "thay đổi nội dung so với bản gốc" in refused.message
+    assert "so với bản do cổng tạo ra" in refused.message
     other = render_pdf(HTML.replace("Hải Châu", "Thanh Khê"))
     signed_other = sign_pdf(other.pdf, [spec(demo_pki, people, other, "person")], signing_time=WHEN)
-    verdict = verify_client_signed(rendered.pdf, signed_other, roots)
+    verdict = verify_signed_upload(rendered.pdf, signed_other, roots, fields={"ChuKyLanhDao"})
     assert verdict.status == "invalid"
     assert "không phải là văn bản do cổng tạo ra" in verdict.message
-    assert verify_client_signed(original, original, roots).status == "unsigned"
-    untrusted = verify_client_signed(original, by_token, [make_demo_ca("CA KHÁC").certificate])
+    assert (
+        verify_signed_upload(original, original, roots, fields={"ChuKyLanhDao", "ChuKyCoQuan"}).status
+        == "unsigned"
+    )
+    untrusted = verify_signed_upload(
+        original, by_token, [make_demo_ca("CA KHÁC").certificate], fields={"ChuKyLanhDao", "ChuKyCoQuan"}
+    )
     assert untrusted.status == "untrusted"
     assert "không thuộc tổ chức chứng thực được tin cậy" in untrusted.message
-    assert verify_client_signed(rendered.pdf, b"garbage", roots).status == "unreadable"
+    assert (
+        verify_signed_upload(rendered.pdf, b"garbage", roots, fields={"ChuKyLanhDao", "ChuKyCoQuan"}).status
+        == "unreadable"
+    )
 
 
 # --- certificates ------------------------------------------------------------------------------

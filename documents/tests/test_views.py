@@ -17,24 +17,25 @@ from cchc_portal.lib.documents import render_pdf
 from documents import services
 from documents.models import DocumentType, OutgoingDocument
 
-# A page with the two signature areas where an official document has them.
+# A page with the areas an official document has: the number and date the văn thư fills, and
+# the two signatures.
 PAGE = """<!doctype html><html lang="vi"><head><meta charset="utf-8"><style>
 @page { size: A4; margin: 20mm 15mm 20mm 30mm } body { font-family: Tinos; font-size: 14pt }
+#field-number { display: inline-block; width: 9mm; height: 6mm } #field-date { display: inline-block; width: 95mm; height: 7mm }
 #sig-person { width: 60mm; height: 24mm; margin-left: 90mm } #sig-organisation { width: 30mm; height: 30mm }
-</style></head><body><p>ỦY BAN NHÂN DÂN PHƯỜNG TAM KỲ — Số: %(ref)s</p><p>%(subject)s</p>
+</style></head><body><p>ỦY BAN NHÂN DÂN PHƯỜNG TAM KỲ — Số: <span id="field-number"></span>/KH-UBND</p>
+<p><span id="field-date"></span></p><p>%(subject)s</p>
 <div id="sig-organisation"></div><div id="sig-person"></div><p>Phạm Văn Minh</p></body></html>"""
 
 
-def issue_document(unit, *, by, subject: str, issued_on: datetime.date) -> OutgoingDocument:
-    """A document of the unit numbered, rendered and signed on the server: leader, then seal."""
-    person, seal = services.signing_credentials(by, unit)
-    document = services.register_outgoing(
-        unit, DocumentType.PLAN, issued_on=issued_on, subject=subject, signer_name=by.get_full_name(), by=by
-    )
-    rendered = render_pdf(PAGE % {"ref": document.reference, "subject": subject})
-    return services.sign_on_server(
-        document, rendered, person=person, seal=seal, unit=unit, signer_name=by.get_full_name()
-    )
+def issue_document(unit, *, by, clerk, subject: str, issued_on: datetime.date) -> OutgoingDocument:
+    """A document of the unit signed by its leader, then numbered, sealed and issued by its văn
+    thư, on the server."""
+    document = services.start_document(unit, DocumentType.PLAN, subject=subject, source={"subject": subject})
+    rendered = render_pdf(PAGE % {"subject": subject})
+    services.sign_as_leader(document, rendered, by=by, signer_name=by.get_full_name(), people=[by])
+    services.take_number(document, by=clerk, issued_on=issued_on)
+    return services.seal_on_server(document, by=clerk)
 
 
 @pytest.fixture
@@ -46,6 +47,7 @@ def signed_plan(world, give_credentials):
     w.document = issue_document(
         w.commune_a,
         by=w.leader_a,
+        clerk=w.clerk_a,
         subject="Kế hoạch tuyên truyền công tác cải cách hành chính năm 2026",
         issued_on=datetime.date(2026, 2, 3),
     )
@@ -66,7 +68,7 @@ def _flip(pdf: bytes) -> bytes:
 def test_signing_on_the_server_signs_as_the_leader_then_the_seal(signed_plan):
     w = signed_plan
     document = OutgoingDocument.objects.get(pk=w.document.pk)
-    assert document.state == OutgoingDocument.State.SIGNED
+    assert document.state == OutgoingDocument.State.ISSUED
     assert document.reference == "01/KH-UBND" and document.signing_mode == "server"
     verdict = services.verify_stored(document)
     assert verdict.ok, verdict.message
@@ -137,14 +139,15 @@ def test_empty_and_oversized_uploads_get_a_message(signed_plan, client, settings
     assert client.post(reverse("documents:verify"), {}).status_code == 422
 
 
-def test_lookup_by_unit_number_and_year(signed_plan, client):
+def test_lookup_by_unit_number_and_year_confirms_without_giving_the_file(signed_plan, client):
     w = signed_plan
     url = reverse("documents:verify")
     found = client.get(url, {"unit": w.commune_a.code, "number": 1, "year": 2026})
-    assert found.status_code == 302
-    assert found["Location"] == reverse("documents:verify_code", args=[w.document.verification_code])
-    page = client.get(found["Location"])
-    assert "Hợp lệ" in page.text and "01/KH-UBND" in page.text
+    assert found.status_code == 200 and 'id="lookup-result"' in found.text
+    assert "01/KH-UBND" in found.text and "Đã ký số, đang có hiệu lực" in found.text
+    # Metadata only: no link to the file, none to the page that gives it.
+    assert reverse("documents:public_download", args=[w.document.public_code]) not in found.text
+    assert w.document.public_code not in found.text
     missing = client.get(url, {"unit": w.commune_a.code, "number": 7, "year": 2026})
     assert missing.status_code == 422 and "không có số 07" in missing.text
     nobody = client.get(url, {"unit": "không có đơn vị này", "number": 1, "year": 2026})
@@ -152,12 +155,40 @@ def test_lookup_by_unit_number_and_year(signed_plan, client):
     assert client.get(url, {"unit": "x", "number": "abc", "year": "1"}).status_code == 422
 
 
+def test_the_code_printed_on_the_document_opens_it(signed_plan, client):
+    w = signed_plan
+    typed = w.document.printed_code.lower().replace("-", " ")  # as someone types it from paper
+    opened = client.get(reverse("documents:verify"), {"code": typed})
+    assert opened.status_code == 302
+    assert opened["Location"] == reverse("documents:verify_code", args=[w.document.public_code])
+    page = client.get(opened["Location"])
+    assert "Hợp lệ" in page.text and "01/KH-UBND" in page.text and w.document.printed_code in page.text
+    wrong = client.get(reverse("documents:verify"), {"code": "AAAA-BBBB-CCCC"})
+    assert wrong.status_code == 422 and "Không có văn bản nào mang mã xác minh" in wrong.text
+
+
 def test_public_download_gives_the_signed_file(signed_plan, client):
     w = signed_plan
-    response = client.get(reverse("documents:public_download", args=[w.document.verification_code]))
+    response = client.get(reverse("documents:public_download", args=[w.document.public_code]))
     assert b"".join(response.streaming_content) == w.signed_pdf
-    forged = "00000000-0000-0000-0000-000000000000"
-    assert client.get(reverse("documents:verify_code", args=[forged])).status_code == 404
+    assert client.get(reverse("documents:verify_code", args=["AAAABBBBCCCC"])).status_code == 404
+
+
+def test_the_public_pages_are_rate_limited_per_client(signed_plan, client, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    url = reverse("documents:verify")
+    statuses = [
+        client.get(url, {"unit": signed_plan.commune_a.code, "number": n, "year": 2026}).status_code
+        for n in range(1, 40)
+    ]
+    assert 429 in statuses and statuses.index(429) == 30  # VERIFY_RATE 30/m
+    refused = client.get(url)
+    assert refused.status_code == 429 and "quá nhiều yêu cầu" in refused.text and refused["Retry-After"]
+    # Another client is not affected.
+    assert client.get(url, REMOTE_ADDR="10.9.8.7").status_code == 200
+    cache.clear()
 
 
 def test_the_verify_pdf_command(signed_plan, tmp_path):
@@ -168,7 +199,8 @@ def test_the_verify_pdf_command(signed_plan, tmp_path):
     assert "Hợp lệ" in out.getvalue() and "01/KH-UBND" in out.getvalue()
     bad = tmp_path / "bad.pdf"
     bad.write_bytes(_flip(signed_plan.signed_pdf))
-    with pytest.raises(CommandError, match="invalid"):
+    with pytest.raises(CommandError, match="invalid") as refused:
         call_command("verify_pdf", str(bad), stdout=io.StringIO())
+    assert refused.value.returncode == 1
     with pytest.raises(CommandError, match="Không đọc được tệp"):
         call_command("verify_pdf", str(tmp_path / "missing.pdf"), stdout=io.StringIO())

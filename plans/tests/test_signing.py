@@ -88,7 +88,9 @@ def test_the_verification_code_is_printed_on_the_document(signed_plan):
     with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
         handle.write(w.signed_pdf)
         handle.flush()
-        text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", handle.name, "-"], capture_output=True, text=True).stdout
+        text = subprocess.run(
+            ["pdftotext", "-f", "1", "-l", "1", handle.name, "-"], capture_output=True, text=True
+        ).stdout
     assert w.document.printed_code in text and "Mã xác minh" in text
 
 
@@ -174,7 +176,7 @@ def test_a_leader_token_then_a_unit_token_issue_the_plan(awaiting, as_persona):
 
 def test_wrong_leader_uploads_are_refused_with_the_reason(awaiting, demo_pki):
     w = awaiting
-    stranger = demo_pki.stranger_certificate("Người lạ", "X", person=True)
+    stranger = demo_pki.stranger
     other_pdf = w.original.replace(b"WeasyPrint", b"WeasyPrinT", 1)
     cases = {
         "không có chữ ký": (w.original, "chưa có chữ ký số"),

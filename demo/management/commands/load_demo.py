@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from demo import require_development
-from demo.documents import load_document_demo
+from demo.documents import load_document_demo, load_signed_samples
 from demo.plans import load_plan_demo
 from demo.procedures import load_procedure_demo
 from demo.reports import load_report_demo
@@ -14,8 +14,11 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         require_development()
         personas = load_demo(log=self.stdout.write)
-        load_plan_demo(log=self.stdout.write)
+        # Certificates before plans: the current plans are signed by their leaders and issued by
+        # the văn thư as they are made.
         load_document_demo(log=self.stdout.write)
+        load_plan_demo(log=self.stdout.write)
+        load_signed_samples(log=self.stdout.write)
         load_report_demo(log=self.stdout.write)
         load_procedure_demo(log=self.stdout.write)
         self.stdout.write("")

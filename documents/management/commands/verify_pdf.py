@@ -8,8 +8,9 @@ from documents.services import verify_upload
 
 class Command(BaseCommand):
     help = (
-        "Xác minh chữ ký số của một tệp PDF như trang xác minh công khai. Thoát với mã 0 chỉ khi mọi chữ ký "
-        "nguyên vẹn, hợp lệ, được tin cậy và tệp không bị sửa sau khi ký."
+        "Xác minh chữ ký số của một tệp PDF như trang xác minh công khai (cùng một cách phán quyết chặt). "
+        "Mã thoát 0 chỉ khi mọi chữ ký nguyên vẹn, hợp lệ, được tin cậy, chứng thư chưa bị thu hồi và tệp không "
+        "bị thêm gì sau khi ký; 2 khi chưa kiểm tra được tình trạng thu hồi; 1 trong mọi trường hợp khác."
     )
 
     def add_arguments(self, parser):
@@ -23,8 +24,7 @@ class Command(BaseCommand):
         verdict, document = verify_upload(content)
         self.stdout.write(f"{path.name}: {verdict.message}")
         for signature in verdict.signatures:
-            when = signature.signing_time.isoformat() if signature.signing_time else "không rõ thời điểm"
-            self.stdout.write(f"  - {signature.signer_name} ({when}): {signature.summary}")
+            self.stdout.write(f"  - {signature.summary}")
         if document is not None:
             self.stdout.write(
                 f"  Văn bản số {document.reference} ngày {short_date(document.issued_on)} của {document.unit.full_name}"
@@ -32,4 +32,7 @@ class Command(BaseCommand):
         else:
             self.stdout.write("  Không trùng với văn bản đã ký nào trong sổ văn bản đi.")
         if not verdict.ok:
-            raise CommandError(f"Không hợp lệ ({verdict.status}).")
+            raise CommandError(
+                f"Không hợp lệ ({verdict.status}) / invalid.",
+                returncode=2 if verdict.status == "indeterminate" else 1,
+            )
