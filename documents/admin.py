@@ -13,11 +13,12 @@ from django.utils.translation import gettext_lazy
 
 from cchc_portal.lib.formatting import short_date
 from documents import services
-from documents.models import OutgoingDocument, SigningCredential, TrustedRoot
+from documents.models import OutgoingDocument, SigningCredential, SigningIdentity, TrustedRoot
 from units.forms import UnitAutocompleteSelect, UnitChoiceField
 from units.models import Membership, Unit, User
 
 MAX_IMAGE_BYTES = 1024 * 1024
+MAX_CERTIFICATE_BYTES = 64 * 1024
 
 
 @admin.register(OutgoingDocument)
@@ -215,3 +216,97 @@ class TrustedRootAdmin(admin.ModelAdmin):
         root.is_active = form.cleaned_data.get("is_active", True)
         root.save()
         obj.pk = root.pk
+
+
+class SigningIdentityForm(forms.ModelForm):
+    """Register a certificate (the public part only: a USB token or a remote signing service
+    keeps the key) to the leader who signs with it or to the unit whose seal it is."""
+
+    certificate_file = forms.FileField(
+        label=gettext_lazy("Tệp chứng thư số (.cer, .crt, .pem)"),
+        help_text=gettext_lazy(
+            "Chỉ chứng thư (khóa công khai); khóa bí mật nằm trong USB token của người ký."
+        ),
+    )
+
+    class Meta:
+        model = SigningIdentity
+        fields = ["kind", "user", "unit"]
+        widgets = {
+            "unit": UnitAutocompleteSelect(Membership._meta.get_field("unit"), admin.site),
+            "user": AutocompleteSelect(Membership._meta.get_field("user"), admin.site),
+        }
+
+    def clean(self):
+        data = super().clean()
+        kind, user, unit = data.get("kind"), data.get("user"), data.get("unit")
+        if kind == SigningIdentity.Kind.PERSON and (user is None or unit is not None):
+            self.add_error("user", _("Chứng thư cá nhân: chọn người ký, để trống cơ quan."))
+        if kind == SigningIdentity.Kind.ORGANISATION and (unit is None or user is not None):
+            self.add_error("unit", _("Chứng thư con dấu: chọn cơ quan, để trống người ký."))
+        upload = data.get("certificate_file")
+        if upload is not None and upload.size > MAX_CERTIFICATE_BYTES:
+            self.add_error("certificate_file", _("Tệp quá lớn cho một chứng thư số (tối đa 64 KB)."))
+        elif upload is not None and not self.errors:
+            try:
+                self.identity = services.register_identity(
+                    upload.read(),
+                    user=user if kind == SigningIdentity.Kind.PERSON else None,
+                    unit=unit if kind == SigningIdentity.Kind.ORGANISATION else None,
+                    by=getattr(self, "request_user", None),
+                )
+            except services.DocumentError as exc:
+                self.add_error("certificate_file", str(exc))
+        return data
+
+
+@admin.register(SigningIdentity)
+class SigningIdentityAdmin(admin.ModelAdmin):
+    """Who may sign in which field: a certificate is registered to a person or to a unit.
+    Registered once, never edited (a wrong one is switched off and the right one registered)."""
+
+    list_display = ["subject_name", "kind", "user", "unit", "issuer_name", "valid_to", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["subject_name", "organisation", "fingerprint", "unit__search_text", "user__username"]
+    list_select_related = ["unit", "user"]
+    readonly_fields = [
+        "kind",
+        "user",
+        "unit",
+        "subject_name",
+        "organisation",
+        "issuer_name",
+        "serial",
+        "fingerprint",
+        "valid_from",
+        "valid_to",
+        "added_by",
+        "added_at",
+    ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            form = type("BoundSigningIdentityForm", (SigningIdentityForm,), {"request_user": request.user})
+            kwargs["form"] = form
+            kwargs["fields"] = ["kind", "user", "unit", "certificate_file"]
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else []
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["kind", "user", "unit", "certificate_file"]
+        return [*self.readonly_fields, "is_active"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save(update_fields=["is_active"])
+            return
+        identity = form.identity  # registered by the form from the uploaded certificate
+        obj.pk = identity.pk
+        obj._state.adding = False
+        obj.__dict__.update({k: v for k, v in identity.__dict__.items() if not k.startswith("_")})
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # signatures already checked against it keep their history

@@ -92,3 +92,99 @@ def test_trusting_a_root_ca(as_persona, demo_pki):
         },
     )
     assert TrustedRoot.objects.get().name == "CA thử"  # the same certificate twice: one root
+
+
+IDENTITY_ADD = "admin:documents_signingidentity_add"
+
+
+def test_an_admin_registers_a_token_certificate_to_a_leader_and_a_seal_to_a_unit(as_persona, world, demo_pki):
+    from documents.models import SigningIdentity
+
+    client = as_persona("admin")
+    leader = demo_pki.certificate("Trần Thị Lan", "Phường Tam Kỳ", person=True)
+    seal = demo_pki.certificate("ỦY BAN NHÂN DÂN PHƯỜNG TAM KỲ", "Phường Tam Kỳ", person=False)
+    armored = pem.armor("CERTIFICATE", leader.certificate.dump())
+    response = client.post(
+        reverse(IDENTITY_ADD),
+        {"kind": "person", "user": world.leader_a.pk, "certificate_file": _file(armored, "lan.cer")},
+        follow=True,
+    )
+    assert response.status_code == 200
+    identity = SigningIdentity.objects.get(fingerprint=leader.certificate.sha256.hex())
+    assert identity.user == world.leader_a and identity.subject_name == "Trần Thị Lan"
+    assert identity.added_by.username == "admin" or identity.added_by.is_superuser
+    client.post(
+        reverse(IDENTITY_ADD),
+        {
+            "kind": "organisation",
+            "unit": world.commune_a.pk,
+            "certificate_file": _file(seal.certificate.dump(), "dau.der"),
+        },
+    )
+    assert SigningIdentity.objects.get(fingerprint=seal.certificate.sha256.hex()).unit == world.commune_a
+    # The list shows both; an identity is never deleted, only switched off.
+    listing = client.get(reverse("admin:documents_signingidentity_changelist"))
+    assert "Trần Thị Lan" in listing.text and "PHƯỜNG TAM KỲ" in listing.text
+    change = reverse("admin:documents_signingidentity_change", args=[identity.pk])
+    client.post(change, {"is_active": ""})
+    identity.refresh_from_db()
+    assert not identity.is_active and identity.user == world.leader_a
+    assert (
+        client.get(reverse("admin:documents_signingidentity_delete", args=[identity.pk])).status_code == 403
+    )
+
+
+def test_a_bad_or_misassigned_certificate_is_refused_with_the_reason(as_persona, world, demo_pki):
+    from documents.models import SigningIdentity
+
+    client = as_persona("admin")
+    leader = demo_pki.certificate("Trần Thị Lan", "Phường Tam Kỳ", person=True)
+    cases = [
+        (
+            {"kind": "person", "user": world.leader_a.pk, "certificate_file": _file(b"junk", "x.cer")},
+            "Tệp không phải chứng thư số",
+        ),
+        (
+            {
+                "kind": "person",
+                "unit": world.commune_a.pk,
+                "certificate_file": _file(leader.certificate.dump(), "x.cer"),
+            },
+            "chọn người ký",
+        ),
+        (
+            {
+                "kind": "organisation",
+                "user": world.leader_a.pk,
+                "certificate_file": _file(leader.certificate.dump(), "x.cer"),
+            },
+            "chọn cơ quan",
+        ),
+        (
+            {"kind": "person", "user": world.leader_a.pk, "certificate_file": _file(b"0" * 70_000, "x.cer")},
+            "Tệp quá lớn",
+        ),
+    ]
+    for data, message in cases:
+        response = client.post(reverse(IDENTITY_ADD), data)
+        assert response.status_code == 200 and message in response.text, message
+    assert not SigningIdentity.objects.exists()
+    client.post(
+        reverse(IDENTITY_ADD),
+        {
+            "kind": "person",
+            "user": world.leader_a.pk,
+            "certificate_file": _file(leader.certificate.dump(), "x.cer"),
+        },
+    )
+    # The same certificate to another person: refused, naming who holds it.
+    response = client.post(
+        reverse(IDENTITY_ADD),
+        {
+            "kind": "person",
+            "user": world.officer_a.pk,
+            "certificate_file": _file(leader.certificate.dump(), "x.cer"),
+        },
+    )
+    assert "đã được đăng ký cho" in response.text
+    assert SigningIdentity.objects.get().user == world.leader_a
