@@ -316,7 +316,7 @@ def check_source(document: OutgoingDocument, source: Any) -> None:
         void(document, _("Nội dung đã thay đổi sau khi chuẩn bị văn bản để ký."))
         raise DocumentError(
             _(
-                "Nội dung đã thay đổi sau khi văn bản được chuẩn bị để ký; bản đó đã bị hủy. Hãy ký lại bản mới."
+                "Nội dung đã thay đổi sau khi văn bản được chuẩn bị để ký; bản đó không dùng được nữa. Hãy hủy bản đang ký và ký lại bản mới."
             )
         )
 

@@ -178,13 +178,15 @@ def report_html(report: Report, *, signer_name: str = "") -> str:
                 "keywords": ", ".join(
                     x
                     for x in (
-                        report.document and f"Số {report.document.reference}",
+                        report.document and report.document.number and f"Số {report.document.reference}",
                         "Báo cáo",
                         str(report.year),
                     )
                     if x
                 ),
-                "created": report.document.issued_on.isoformat() if report.document else "",
+                "created": report.document.issued_on.isoformat()
+                if report.document and report.document.issued_on
+                else "",
             },
             "annex_title": f"Số liệu kết quả thực hiện {report.period.label.lower()}",
         },

@@ -350,7 +350,7 @@ def report(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
     """The unit's report: entries, who has not entered, the narrative (prefilled), the workflow."""
     period = _period(code)
     caps = request.unit_caps
-    if not (REPORT_WORK | REVIEW) & caps:
+    if not (REPORT_WORK | REVIEW | CLERK) & caps:  # the văn thư opens it to number and send it
         raise PermissionDenied
     compile_ = Capability.COMPILE_REPORTS in caps
     if request.method == "POST":
