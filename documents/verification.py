@@ -435,6 +435,49 @@ def _fields_at(reader, revision: int) -> dict[str, bool]:
         return {}
 
 
+def _rewritten_since(reader, names: set[str], revision: int) -> set[str]:
+    """Of the fields pyHanko lists as changed after `revision`, those whose field dictionary or
+    appearance (the /AP dictionary and its streams) were written again after it. pyHanko also
+    lists filled fields an update merely leaves in place (a DSS-only update after the last
+    signature names the number and date fields); an object not written since looks as it did."""
+    from pyhanko.pdf_utils import generic
+
+    xrefs = reader.xrefs
+    try:
+        fields = reader.root["/AcroForm"]["/Fields"]
+    except KeyError:
+        return set(names)
+    found: dict[str, generic.DictionaryObject] = {}
+    refs: dict[str, list] = {}
+    for raw in fields:
+        if not isinstance(raw, generic.IndirectObject):
+            continue
+        field = raw.get_object()
+        name = str(field.get("/T", ""))
+        if name not in names:
+            continue
+        found[name] = field
+        chain = [raw.reference]
+        ap = field.raw_get("/AP") if "/AP" in field else None
+        if isinstance(ap, generic.IndirectObject):
+            chain.append(ap.reference)
+        if ap is not None:
+            for value in ap.get_object().values():
+                if isinstance(value, generic.IndirectObject):
+                    chain.append(value.reference)
+                elif isinstance(value, generic.DictionaryObject):
+                    chain += [v.reference for v in value.values() if isinstance(v, generic.IndirectObject)]
+        refs[name] = chain
+    out = set(names) - set(found)  # not a top-level field now: treat as changed
+    for name, chain in refs.items():
+        try:
+            if any(xrefs.get_last_change(ref) > revision for ref in chain):
+                out.add(name)
+        except Exception:
+            out.add(name)
+    return out
+
+
 def _added(changed: frozenset[str], level) -> list[str]:
     """Vietnamese names of what was added or changed after a signature."""
     from pyhanko.sign.diff_analysis import ModificationLevel
@@ -465,7 +508,7 @@ def _apply_modification_rules(checked: list[_Checked], reader, timestamp_fields:
             item.report.modified_after = True
             item.report.added_after = [_("nội dung không phân tích được")]
             continue
-        changed = set(item.changed_fields) - timestamp_fields
+        changed = _rewritten_since(reader, set(item.changed_fields) - timestamp_fields, item.revision)
         if not later:
             if item.level > ModificationLevel.LTA_UPDATES or changed:
                 item.report.modified_after = True

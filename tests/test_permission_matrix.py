@@ -190,10 +190,12 @@ MATRIX = [
     # A province plan is never editable from a commune, even by its leader.
     Row("plans:edit", editors_of({"reviewer"}, ALL_IN_DANANG, REDIRECT), lambda w: [w.province_plan.pk]),
     Row("plans:pdf", only(COMMUNE_A_VIEWERS), lambda w: [w.plan_a.pk]),
-    # The signed PDF from the official's own tool: the office managing plans or the leader.
+    # The signed PDF from a USB token: the leader's (approve-and-sign at the plan's unit) or,
+    # once numbered, the văn thư's; the office that drafts the plan may not (Đà Nẵng has no
+    # leader among the personas).
     Row(
         "plans:upload_signed",
-        editors_of({"reviewer"}, ALL_IN_DANANG, REDIRECT),
+        editors_of(set(), ALL_IN_DANANG, REDIRECT),
         lambda w: [w.province_plan.pk],
         "post",
     ),
@@ -211,7 +213,7 @@ MATRIX = [
     # The province plan's document (numbered, not yet signed): only the province sees it here.
     Row("documents:download", editors_of(set(), PROVINCE_VIEWERS), lambda w: [w.province_plan.document_id]),
     Row(
-        "documents:unsigned",
+        "documents:working",
         editors_of({"reviewer"}, PROVINCE_VIEWERS, REDIRECT),
         lambda w: [w.province_plan.document_id],
     ),
@@ -220,12 +222,12 @@ MATRIX = [
     Row(
         "documents:verify_code",
         everyone(OK, anonymous=OK),
-        lambda w: [w.province_plan.document.verification_code],
+        lambda w: [w.province_plan.document.public_code],
     ),
     Row(
         "documents:public_download",
         everyone(FORBIDDEN, anonymous=FORBIDDEN),
-        lambda w: [w.province_plan.document.verification_code],
+        lambda w: [w.province_plan.document.public_code],
     ),
     Row("admin:documents_signingcredential_upload", only({"admin"}, denied=REDIRECT)),
     # Reports of commune B: its officer enters; the province reviews; commune A never sees them.

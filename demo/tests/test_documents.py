@@ -20,7 +20,7 @@ from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 
-from demo.documents import REVOKED_SAMPLE, load_document_demo
+from demo.documents import REVOKED_SAMPLE, load_document_demo, load_signed_samples
 from demo.plans import load_plan_demo
 from demo.units import load_demo
 from documents.models import OutgoingDocument, SigningCredential
@@ -32,15 +32,20 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker, tmp_path_factory, demo_pki):
     media = tmp_path_factory.mktemp("media")
-    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media), transaction.atomic():
+    with (
+        django_db_blocker.unblock(),
+        override_settings(MEDIA_ROOT=media, CCHC_TSA_URL=demo_pki.tsa_url),  # as make run sets it
+        transaction.atomic(),
+    ):
         load_demo(log=lambda *_: None)
-        load_plan_demo(log=lambda *_: None)
         first: list[str] = []
         load_document_demo(log=first.append)
+        load_plan_demo(log=first.append)  # the current plans: signed by the leader, issued by the văn thư
+        load_signed_samples(log=first.append)
         credentials = set(SigningCredential.objects.filter(is_active=True).values_list("pk", "fingerprint"))
         documents = {
             d.pk: d.signed_pdf.open("rb").read()
-            for d in OutgoingDocument.objects.filter(state=OutgoingDocument.State.SIGNED)
+            for d in OutgoingDocument.objects.filter(state=OutgoingDocument.State.ISSUED, signed_pdf__gt="")
         }
         second: list[str] = []
         load_document_demo(log=second.append)

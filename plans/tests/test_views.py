@@ -244,7 +244,7 @@ def test_the_workflow_buttons(as_persona, plans_world, give_credentials):
     client = as_persona("leader_a")
     client.post(reverse("plans:transition", args=[w.plan_a.pk]), {"action": "submit"})
     client.post(reverse("plans:transition", args=[w.plan_a.pk]), {"action": "approve"})
-    response = client.post(reverse("plans:transition", args=[w.plan_a.pk]), {"action": "issue"}, follow=True)
+    response = client.post(reverse("plans:transition", args=[w.plan_a.pk]), {"action": "sign"}, follow=True)
     assert "chưa có chứng thư số còn hiệu lực" in response.text
     assert Plan.objects.get(pk=w.plan_a.pk).status == Status.APPROVED  # no number taken
     give_credentials(user=w.leader_a)
@@ -256,11 +256,15 @@ def test_the_workflow_buttons(as_persona, plans_world, give_credentials):
     response = client.post(url, {"action": "return", "reason": ""}, follow=True)
     assert "Hãy ghi lý do trả lại" in response.text
     client.post(url, {"action": "approve"})
-    response = client.post(url, {"action": "issue"}, follow=True)
-    assert "Đã ký số và ban hành kế hoạch số 01/KH-UBND" in response.text
+    response = client.post(url, {"action": "sign"}, follow=True)
+    assert "Văn thư sẽ kiểm tra, cấp số" in response.text
+    client.force_login(w.clerk_a)
+    response = client.post(url, {"action": "issue_clerk"}, follow=True)
+    assert "ban hành kế hoạch số 01/KH-UBND" in response.text
     from documents.services import verify_stored
 
     assert verify_stored(Plan.objects.get(pk=w.plan_a.pk).document).status == "valid"
+    client = as_persona("leader_a")
     response = client.post(url, {"action": "amend"})
     new = Plan.objects.get(unit=w.commune_a, is_latest=True)
     assert new.version == 2 and response["Location"] == reverse("plans:edit", args=[new.pk])
