@@ -66,15 +66,45 @@ def open_plan(page: Page, unit: str) -> None:
     page.get_by_role("row", name=re.compile(unit)).get_by_role("link").first.click()
 
 
-def approve_and_issue(page: Page, unit: str) -> None:
+def approve_and_issue(page: Page, unit: str, *, verify: bool = False) -> None:
+    """The leader approves and signs; the văn thư numbers, seals and issues (NĐ 30 Điều 14);
+    with `verify`, a visitor without an account checks the issued file on the public page."""
     log_in(page, "lanhdao.danang")
     open_plan(page, unit)
     page.get_by_role("button", name="Phê duyệt").click()
     expect(page.get_by_text("Đã phê duyệt kế hoạch.")).to_be_visible()
-    page.get_by_role("button", name="Ký số và ban hành").click()
-    expect(page.get_by_text(re.compile(r"Đã ký số và ban hành kế hoạch số \d\d/KH-UBND"))).to_be_visible()
-    expect(page.get_by_role("link", name="Văn bản đã ký số (PDF)")).to_be_visible()
+    page.get_by_role("button", name="Ký số (chứng thư trên cổng)").click()
+    expect(page.get_by_text("Đã ký số kế hoạch. Văn thư sẽ kiểm tra")).to_be_visible()
+    # The leader cannot take the văn thư's step.
+    expect(page.get_by_role("button", name="Cấp số, ký số của cơ quan và phát hành")).to_have_count(0)
     log_out(page)
+    log_in(page, "vanthu.danang")
+    open_plan(page, unit)
+    expect(page.locator("#signing")).to_contain_text("đang chờ văn thư cấp số")
+    page.get_by_role("button", name="Cấp số, ký số của cơ quan và phát hành").click()
+    expect(page.get_by_text(re.compile(r"ban hành kế hoạch số \d\d/KH-UBND"))).to_be_visible()
+    link = page.get_by_role("link", name=re.compile(r"Văn bản số \d\d.KH-UBND đã ký số"))
+    expect(link).to_be_visible()
+    if verify:
+        signed = page.request.get(link.get_attribute("href")).body()
+        code_url = page.get_by_role("link", name="Xác minh chữ ký").get_attribute("href")
+    log_out(page)
+    if not verify:
+        return
+    # Anyone: the page of the code printed on the document, then the file itself checked.
+    page.goto(code_url)
+    expect(page.locator("#verdict h2")).to_contain_text("Chữ ký số hợp lệ")
+    expect(page.locator("#verdict")).to_contain_text("Chưa bị thu hồi")
+    page.goto("/xac-minh/")
+    page.locator("input[type=file][name=file]").set_input_files(
+        {"name": "ke-hoach.pdf", "mimeType": "application/pdf", "buffer": signed}
+    )
+    page.get_by_role("button", name="Xác minh", exact=True).click()
+    expect(page.locator("#verdict h2")).to_contain_text("Chữ ký số hợp lệ")
+    rows = page.locator("#verdict tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("Chưa bị thu hồi")
+    expect(rows.nth(1)).to_contain_text("ĐÀ NẴNG")
 
 
 def test_a_plan_is_authored_issued_cascaded_assigned_and_amended(page):
@@ -117,7 +147,7 @@ def test_a_plan_is_authored_issued_cascaded_assigned_and_amended(page):
     page.get_by_role("button", name="Trình phê duyệt").click()
     expect(page.get_by_text("Đã trình kế hoạch")).to_be_visible()
     log_out(page)
-    approve_and_issue(page, "Thành phố Đà Nẵng")
+    approve_and_issue(page, "Thành phố Đà Nẵng", verify=True)
 
     # 2. The commune planner starts the ward plan from it and gives the tasks to two roles.
     log_in(page, "vanphong.tamky")
