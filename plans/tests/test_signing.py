@@ -14,6 +14,7 @@ from documents import pdf_fields
 from documents import services as documents
 from documents.models import OutgoingDocument
 from documents.tests.signing_tools import token_sign
+from documents.tests.test_pki import nss_db  # noqa: F401  (a fixture: NSS trusting the DEMO root)
 from documents.tests.test_views import _flip, _upload
 from plans import services as plans
 from plans.models import Plan, Status
@@ -216,3 +217,60 @@ def test_an_upload_while_the_plan_is_a_draft_is_a_clear_refusal(plans_world, as_
         reverse("plans:upload_signed", args=[w.plan_a.pk]), {"file": _upload(b"%PDF-1.7")}, follow=True
     )
     assert response.status_code == 200 and "Chưa nhận bản đã ký" in response.text
+
+
+# --- a genuine issued document, read as a văn thư would ----------------------------------------------
+
+
+def test_a_genuine_issued_plan_is_time_stamped_with_revocation_data_and_pdfsig_trusts_it(
+    approved,
+    settings,
+    demo_pki,
+    nss_db,  # noqa: F811
+):
+    """With the DEMO TSA configured: both acts time-stamped (B-T), the issued file carries the
+    revocation data (B-LT); poppler's pdfsig (NSS, checking OCSP itself) finds both signatures
+    valid and trusted; the portal's judgement shows the TSA's time and "not revoked"."""
+    from documents.tests.test_signing import _tool
+
+    w = approved
+    settings.CCHC_TSA_URL = demo_pki.tsa_url
+    plans.sign_as_leader(w.plan_a, by=w.leader_a)
+    plan = plans.issue_by_clerk(w.plan_a, by=w.clerk_a)
+    document = OutgoingDocument.objects.get(pk=plan.document_id)
+    signed = document.signed_pdf.open("rb").read()
+    out = _tool("pdfsig", "-nssdir", str(nss_db), pdf=signed).stdout
+    assert out.count("Signature Validation: Signature is Valid.") == 2, out
+    assert out.count("Certificate Validation: Certificate is Trusted.") == 2, out
+    assert "Signer Certificate Common Name: Phạm Văn Minh" in out
+    assert b"/DSS" in signed
+    verdict = documents.verify_stored(document)
+    assert verdict.ok, verdict.message
+    for signature in verdict.signatures:
+        assert signature.revocation == "good"
+        assert signature.timestamp_time is not None
+        assert signature.timestamp_authority == "Máy chủ cấp dấu thời gian minh họa (DEMO)"
+
+
+def test_a_prepared_pdf_is_void_once_the_plan_is_returned_and_edited(awaiting):
+    """Finding 4: the file prepared and signed before the return, uploaded after the edited plan
+    is approved again, is refused; so is the same file against the new preparation."""
+    w = awaiting
+    stale = token_sign(w.original, pdf_fields.PERSON_FIELD, w.token, [w.ca.certificate])
+    plans.return_to_draft(w.plan_a, reason="Thêm nhiệm vụ", by=w.leader_a)
+    assert OutgoingDocument.objects.get(pk=w.document.pk).state == OutgoingDocument.State.VOID
+    plans.add_task(w.plan_a_group, title="Nhiệm vụ thêm sau khi trả lại")
+    plans.submit(w.plan_a, by=w.leader_a)
+    plans.approve(w.plan_a, by=w.leader_a)
+    refused = _upload_to(w, stale)
+    assert "Chưa nhận bản đã ký" in refused.text
+    assert Plan.objects.get(pk=w.plan_a.pk).status == Status.APPROVED
+    w.client.post(reverse("plans:transition", args=[w.plan_a.pk]), {"action": "prepare_client"})
+    fresh = _fresh(w)
+    assert fresh.pk != w.document.pk and fresh.state == OutgoingDocument.State.AWAITING_LEADER
+    assert "không phải là văn bản do cổng tạo ra" in _upload_to(w, stale).text
+    assert _fresh(w).state == OutgoingDocument.State.AWAITING_LEADER
+    with pytest.raises(documents.DocumentError, match="đã bị hủy"):
+        documents.accept_leader_signed(
+            OutgoingDocument.objects.get(pk=w.document.pk), stale, people={w.leader_a.pk}
+        )
