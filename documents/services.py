@@ -322,7 +322,11 @@ def check_source(document: OutgoingDocument, source: Any) -> None:
 
 
 def _locked(document: OutgoingDocument, *states: str) -> OutgoingDocument:
-    document = OutgoingDocument.objects.select_for_update().select_related("unit__kind").get(pk=document.pk)
+    document = (
+        OutgoingDocument.objects.select_for_update(of=("self",))
+        .select_related("unit__kind")
+        .get(pk=document.pk)
+    )
     if document.state == OutgoingDocument.State.VOID:
         raise DocumentError(
             _("Bản này đã bị hủy (%(reason)s); hãy dùng bản mới.") % {"reason": document.void_reason or "—"}
@@ -441,7 +445,7 @@ def sign_as_leader(
     store_pdf(document, "leader_pdf", signed)
     document.state = OutgoingDocument.State.AWAITING_CLERK
     document.signing_mode = OutgoingDocument.SigningMode.SERVER
-    document.signer_name = signer_name
+    document.signer_name = (credential.subject_name or signer_name)[:100]  # as the certificate says it
     document.leader_fingerprint = credential.fingerprint
     document.leader_signed_at = when
     document.save()

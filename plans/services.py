@@ -480,7 +480,7 @@ def return_to_draft(plan: Plan, *, reason: str, by: Any = None) -> Plan:
     reason = reason.strip()
     if not reason:
         raise PlanError(_("Hãy ghi lý do trả lại để người soạn biết cần sửa gì."))
-    locked = Plan.objects.select_for_update().select_related("document").get(pk=plan.pk)
+    locked = Plan.objects.select_for_update(of=("self",)).select_related("document").get(pk=plan.pk)
     if locked.document_id and locked.document.is_pending:
         # What the leader signed (or was to sign) is no longer what the plan will say.
         documents.void(locked.document, _("Kế hoạch bị trả lại: %(reason)s") % {"reason": reason})
@@ -503,7 +503,7 @@ def issue(
     """Record an approved plan as issued on paper (before the portal, or outside it): a register
     entry with its number (`number` for a document numbered before the portal), no signed file.
     A plan issued through the portal is signed and issued by `issue_by_clerk`/`accept_seal_upload`."""
-    locked = Plan.objects.select_for_update().select_related("unit__kind").get(pk=plan.pk)
+    locked = Plan.objects.select_for_update(of=("self",)).select_related("unit__kind").get(pk=plan.pk)
     if locked.status != Status.APPROVED:
         raise PlanError(
             _("Chỉ ban hành được kế hoạch đã phê duyệt (đang là “%(status)s”).")
@@ -563,7 +563,9 @@ def plan_source(plan: Plan) -> dict[str, Any]:
 
 
 def _approved(plan: Plan) -> Plan:
-    locked = Plan.objects.select_for_update().select_related("unit__kind", "document").get(pk=plan.pk)
+    locked = (
+        Plan.objects.select_for_update(of=("self",)).select_related("unit__kind", "document").get(pk=plan.pk)
+    )
     if locked.status != Status.APPROVED:
         raise PlanError(
             _("Chỉ ký được kế hoạch đã phê duyệt (đang là “%(status)s”).")
