@@ -232,29 +232,30 @@ SIGNED_HTML = """<!doctype html><html lang="vi"><head><style>
 </body></html>"""
 
 
-def make_signed_pdf(path: Path) -> None:
-    """A plan-like PDF signed by a person and a body with DEMO certificates, whose CA the copy
-    trusts: what a citizen would upload to the verification page, checked all the way."""
+def make_signed_pdf(path: Path, pki) -> None:
+    """A plan-like PDF signed by a person and a body with DEMO certificates of `pki` (a running
+    demo.pki_services.LocalPKI, whose OCSP answers while the load runs), whose root the copy
+    trusts: what a citizen would upload to the verification page, checked all the way, revocation
+    included."""
+    from asn1crypto import pem
+
     from cchc_portal.lib.documents import render_pdf
-    from demo.documents import trusted_demo_ca
-    from demo.pki import issue_demo_certificate
+    from documents.services import add_trusted_root
     from documents.signing import SignerSpec, sign_pdf
 
     rendered = render_pdf(SIGNED_HTML)
-    ca = trusted_demo_ca()
+    add_trusted_root(pem.armor("CERTIFICATE", pki.root.dump()), is_demo=True)
     signers = []
     for which, name, field in (
         ("person", "Nguyễn Văn Kiểm", "ChuKyLanhDao"),
         ("organisation", "UBND PHƯỜNG KIỂM THỬ", "ChuKyCoQuan"),
     ):
-        cert = issue_demo_certificate(
-            ca, common_name=name, organisation="Cổng CCHC", person=which == "person"
-        )
+        cert = pki.certificate(name, "Cổng CCHC", person=which == "person")
         signers.append(
             SignerSpec(
                 key_der=cert.key_der,
                 certificate=cert.certificate,
-                chain=[ca.certificate],
+                chain=list(cert.chain),
                 display_name=name,
                 image_png=None,
                 box=rendered.boxes[which],
@@ -645,7 +646,10 @@ def main(argv: list[str] | None = None) -> int:
     from demo.national import BENCH_PASSWORD
 
     plan = choose_personas(args.users)
-    make_signed_pdf(workdir / "signed.pdf")
+    from demo.pki_services import LocalPKI
+
+    pki = LocalPKI(workdir / "demo-pki").start()  # OCSP for the verifiers' checks, until the end
+    make_signed_pdf(workdir / "signed.pdf", pki)
     from django.db import connections
 
     connections.close_all()  # nothing of ours holds the copy while the load runs
@@ -734,6 +738,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stop(server)
         log.close()
+        pki.stop()
     say(f"gunicorn stopped; locust exited with {load.returncode}")
 
     requests_, aggregated, failures, exceptions = read_stats(workdir / "locust")

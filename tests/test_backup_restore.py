@@ -30,9 +30,9 @@ def _url(name: str) -> str:
     "postgresql" not in settings.DATABASES["default"]["ENGINE"], reason="backs up a PostgreSQL database"
 )
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_backup_then_restore_into_a_fresh_database(tmp_path):
+def test_backup_then_restore_into_a_fresh_database(tmp_path, settings):
     media, restored_media = tmp_path / "media", tmp_path / "restored-media"
-    settings.MEDIA_ROOT = media
+    settings.MEDIA_ROOT = media  # pytest-django's fixture: the storage follows (setting_changed)
     w = build_reporting(build_world())
     entry = reports.open_report(w.commune_a, w.annual).entries.first()
     reports.add_evidence(entry, name="bien-ban.pdf", content=b"%PDF-1.7 bien ban hop", by=w.officer_a)
