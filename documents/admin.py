@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cchc_portal.lib.bounds import BoundedForm, BoundedModelForm
 from cchc_portal.lib.formatting import short_date
 from documents import services
 from documents.models import OutgoingDocument, SigningCredential, SigningIdentity, TrustedRoot
@@ -41,7 +42,7 @@ class OutgoingDocumentAdmin(admin.ModelAdmin):
         return False
 
 
-class CredentialUploadForm(forms.Form):
+class CredentialUploadForm(BoundedForm):
     kind = forms.ChoiceField(label=gettext_lazy("Loại chứng thư"), choices=SigningCredential.Kind.choices)
     unit = UnitChoiceField(
         Unit.objects.all(),
@@ -178,7 +179,7 @@ class SigningCredentialAdmin(admin.ModelAdmin):
         return render(request, "admin/documents/signingcredential/upload.html", context)
 
 
-class TrustedRootForm(forms.ModelForm):
+class TrustedRootForm(BoundedModelForm):
     certificate_file = forms.FileField(
         label=gettext_lazy("Tệp chứng thư gốc (.cer, .crt, .pem)"), required=False
     )
@@ -218,7 +219,7 @@ class TrustedRootAdmin(admin.ModelAdmin):
         obj.pk = root.pk
 
 
-class SigningIdentityForm(forms.ModelForm):
+class SigningIdentityForm(BoundedModelForm):
     """Register a certificate (the public part only: a USB token or a remote signing service
     keeps the key) to the leader who signs with it or to the unit whose seal it is."""
 

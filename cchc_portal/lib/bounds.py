@@ -72,6 +72,12 @@ def too_long_message(label: str, length: int, limit: int) -> str:
     }
 
 
+def shown(text: str, limit: int = 20) -> str:
+    """A refused value quoted back in a message: short, its control characters shown as "?"."""
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return _CONTROL.sub("?", text)
+
+
 def no_control_characters(value: str, *, multiline: bool = False, label: str = "") -> None:
     """Raise ValidationError naming `label` if `value` holds a control character."""
     character = control_character(value, multiline=multiline)
@@ -146,6 +152,24 @@ class BoundedFormMixin:
         for name, field in self.fields.items():
             if isinstance(field, forms.CharField):
                 bound_field(field, _label(field, name))
+            elif isinstance(field, forms.FileField):
+                field.validators.append(FileNameValidator(_label(field, name)))
+
+
+@deconstructible
+class FileNameValidator:
+    """An uploaded file's name is stored (import records, evidence): no control characters."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def __call__(self, upload: Any) -> None:
+        name = getattr(upload, "name", None)
+        if isinstance(name, str):
+            no_control_characters(name, label=self.label)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FileNameValidator) and other.label == self.label
 
 
 def bound_field(field: forms.CharField, label: str) -> None:
