@@ -10,7 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from plans.models import Task, Target
+from plans.models import Target, Task
 from reports import services
 from reports.models import Entry, Report, ReportState
 from reports.tests.conftest import build_reporting
@@ -279,7 +279,7 @@ def test_70013_characters_of_results_are_refused_not_cut(annual_a, as_persona):
 
 
 def test_the_service_refuses_rather_than_cuts(annual_a):
-    with pytest.raises(services.ReportError, match="tối đa 50.000"):
+    with pytest.raises(services.ReportError, match=r"tối đa 50\.000"):
         services.save_narrative(annual_a.report_a, {"results": "k" * 50_001}, expected_version=None, by=None)
 
 
