@@ -4,7 +4,6 @@ import io
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.widgets import AutocompleteSelect
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -15,7 +14,7 @@ from cchc_portal.lib.bounds import BoundedForm, BoundedModelForm
 from cchc_portal.lib.formatting import short_date
 from documents import services
 from documents.models import OutgoingDocument, SigningCredential, SigningIdentity, TrustedRoot
-from units.forms import UnitAutocompleteSelect, UnitChoiceField
+from units.forms import CheckedAutocompleteSelect, UnitAutocompleteSelect, UnitChoiceField
 from units.models import Membership, Unit, User
 
 MAX_IMAGE_BYTES = 1024 * 1024
@@ -54,7 +53,7 @@ class CredentialUploadForm(BoundedForm):
         User.objects.all(),
         required=False,
         label=gettext_lazy("Người ký (chứng thư cá nhân)"),
-        widget=AutocompleteSelect(Membership._meta.get_field("user"), admin.site),
+        widget=CheckedAutocompleteSelect(Membership._meta.get_field("user"), admin.site),
     )
     pkcs12 = forms.FileField(label=gettext_lazy("Tệp chứng thư và khóa (.p12, .pfx)"))
     passphrase = forms.CharField(
@@ -235,7 +234,7 @@ class SigningIdentityForm(BoundedModelForm):
         fields = ["kind", "user", "unit"]
         widgets = {
             "unit": UnitAutocompleteSelect(Membership._meta.get_field("unit"), admin.site),
-            "user": AutocompleteSelect(Membership._meta.get_field("user"), admin.site),
+            "user": CheckedAutocompleteSelect(Membership._meta.get_field("user"), admin.site),
         }
 
     def clean(self):
