@@ -296,3 +296,10 @@ def test_old_rows_longer_than_a_new_bound_stay_readable(plans_world, as_persona)
     Task.objects.filter(pk=w.plan_a_task.pk).update(title="t" * 1500)
     page = as_persona("leader_a").get(reverse("plans:detail", args=[w.plan_a.pk]))
     assert page.status_code == 200 and "t" * 1500 in page.text
+
+
+@pytest.mark.parametrize("username", ["a\x00b", "x" * 100_000])
+def test_a_hostile_login_is_a_form_error(world, client, username):
+    response = client.post(reverse("login"), {"username": username, "password": "p\x00"})
+    assert response.status_code in (200, 403, 429)
+    assert "html" in response["Content-Type"]

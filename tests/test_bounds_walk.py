@@ -51,6 +51,8 @@ PROFILE = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 PREFERRED = ["leader_a", "officer_b", "reviewer", "admin", "officer_a", "other_reviewer", "anonymous"]
 # Fields every POST may carry whether or not a page shows them (raw reads in views).
 COMMON_FIELDS = ["action", "reason", "lock_version", "next", "days", "code", "add_code", "q", "page"]
+# Query parameters views read without a form on the page (request.GET.get in the views).
+COMMON_QUERY = ["q", "page", "year", "unit", "parent", "phan", "chi_tiep_nhan", "path"]
 SKIP_FIELDS = {"csrfmiddlewaretoken"}
 VIETNAMESE = re.compile("[ăâđêôơưĂÂĐÊÔƠƯ\u1ea0-\u1ef9]")
 
@@ -212,7 +214,7 @@ def targets(as_persona, w) -> list[Target]:
     for (method, url), row in rows.items():
         persona = persona_for(row)
         if method == "get":
-            out.append(Target("get", url, persona, queries.get(url, {}) | {"q": "", "page": "1"}))
+            out.append(Target("get", url, persona, dict.fromkeys(COMMON_QUERY, "") | queries.get(url, {})))
             if ("post", url) in sent_to:
                 out.append(Target("post", url, persona, sent_to["post", url] | (row.data or {})))
         else:
