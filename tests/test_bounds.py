@@ -303,3 +303,40 @@ def test_a_hostile_login_is_a_form_error(world, client, username):
     response = client.post(reverse("login"), {"username": username, "password": "p\x00"})
     assert response.status_code in (200, 403, 429)
     assert "html" in response["Content-Type"]
+
+
+# --- imports: refused, never cut -------------------------------------------------------------------------------
+
+
+def test_a_too_long_unit_name_in_an_import_is_a_row_error(db):
+    from units.importers import read_unit_file
+
+    content = f"Mã,Tên,Cấp,Mã tỉnh\n48,Thành phố Đà Nẵng,Thành phố Trung ương,\n20335,{'B' * 300},Phường,48\n"
+    parsed = read_unit_file(content.encode(), filename="qd19.csv")
+    assert any("Dòng 3" in e and "tối đa" in e for e in parsed.errors)
+    assert [r.code for r in parsed.records] == ["48"]
+
+
+def test_a_nul_in_a_unit_import_cell_is_a_row_error(db):
+    from units.importers import read_unit_file
+
+    content = "Mã,Tên,Cấp,Mã tỉnh\n48,Thành phố Đà Nẵng,Thành phố Trung ương,\n20335,Bàn\x00Thạch,Phường,48\n"
+    parsed = read_unit_file(content.encode("utf-8-sig"), filename="qd19.csv")
+    assert any(CONTROL in e for e in parsed.errors)
+    assert "20335" not in [r.code for r in parsed.records]
+
+
+def test_a_too_long_or_nul_procedure_cell_is_a_row_error():
+    from procedures.reading import read_procedures
+
+    content = (
+        "Mã TTHC,Tên thủ tục,Lĩnh vực\n"
+        f"1.001193,{'Đ' * 5001},Hộ tịch\n"
+        "1.001194,Đăng ký\x00 kết hôn,Hộ tịch\n"
+        "1.001195,Đăng ký khai tử,Hộ tịch\n"
+    )
+    sheet = read_procedures(content.encode("utf-8-sig"), "danh-muc.csv")
+    errors = {row.code: " ".join(row.errors) for row in sheet.rows}
+    assert "tối đa 5000" in errors["1.001193"]
+    assert CONTROL in errors["1.001194"]
+    assert errors["1.001195"] == ""
