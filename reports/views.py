@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
-from cchc_portal.lib.bounds import NAME_MAX, SECTION_MAX, BoundedForm
+from cchc_portal.lib.bounds import NAME_MAX, SECTION_MAX, BoundedForm, parse_id
 from cchc_portal.lib.formatting import megabytes
 from cchc_portal.lib.xlsx import table_xlsx
 from documents.forms import SignedUploadForm
@@ -524,10 +524,7 @@ def _sign_blocked(report_obj: Report) -> str:
 
 
 def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return parse_id(value)
 
 
 @require_POST

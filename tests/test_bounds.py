@@ -340,3 +340,28 @@ def test_a_too_long_or_nul_procedure_cell_is_a_row_error():
     assert "tối đa 5000" in errors["1.001193"]
     assert CONTROL in errors["1.001194"]
     assert errors["1.001195"] == ""
+
+
+def test_a_huge_report_id_in_a_bulk_accept_is_ignored(annual_a, as_persona):
+    w = annual_a
+    response = as_persona("reviewer").post(
+        reverse("reports:bulk_accept", args=[w.danang.pk, w.annual.code]), {"report": ["9" * 30, "\x00"]}
+    )
+    assert response.status_code == 302
+
+
+def test_a_huge_channel_id_in_the_task_form_is_a_form_error(plans_world, as_persona):
+    w = plans_world
+    response = as_persona("leader_a").post(
+        reverse("plans:task", args=[w.plan_a.pk, w.plan_a_task.pk]),
+        {
+            "title": w.plan_a_task.title,
+            "frequency": "once",
+            "lock_version": w.plan_a_task.lock_version,
+            "channels": ["9" * 30],
+            "targets-TOTAL_FORMS": "0",
+            "targets-INITIAL_FORMS": "0",
+        },
+        headers=HTMX,
+    )
+    assert response.status_code == 422

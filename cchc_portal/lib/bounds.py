@@ -43,6 +43,8 @@ CERTIFICATE_MAX = 20_000  # a PEM certificate chain pasted in the admin
 # A text field that names no bound gets this one in forms (search boxes, filters, options).
 DEFAULT_INPUT_MAX = 1000
 DEFAULT_TEXTAREA_MAX = LONG_TEXT_MAX
+# Row ids are 64-bit: a larger number in a list of ids overflows the database driver (a 500).
+ID_RANGE = range(-(2**63), 2**63)
 # From this length on a textarea shows how many characters are left (static/js/portal.js).
 COUNTER_FROM = 2000
 
@@ -154,6 +156,58 @@ class BoundedFormMixin:
                 bound_field(field, _label(field, name))
             elif isinstance(field, forms.FileField):
                 field.validators.append(FileNameValidator(_label(field, name)))
+            elif isinstance(field, forms.ModelMultipleChoiceField) and not isinstance(field, _CheckedIds):
+                field.__class__ = _checked_ids(type(field))
+
+
+class _CheckedIds:
+    """A multiple choice of rows whose posted ids are numbers a database column can hold.
+
+    Django checks each id alone (an out-of-range one matches nothing) but then looks them all up
+    with `__in`, where SQLite's driver overflows on 10^30: a 500 instead of "not a valid choice".
+    """
+
+    def _check_values(self, value):
+        key = self.to_field_name or "pk"
+        model_field = (
+            self.queryset.model._meta.get_field(key) if key != "pk" else self.queryset.model._meta.pk
+        )
+        if model_field.get_internal_type() in (
+            "AutoField",
+            "BigAutoField",
+            "IntegerField",
+            "BigIntegerField",
+        ):
+            for item in value:
+                try:
+                    number = int(str(item))
+                except ValueError:
+                    continue  # Django's own check names it
+                if number not in ID_RANGE:
+                    raise ValidationError(
+                        self.error_messages["invalid_pk_value"],
+                        code="invalid_pk_value",
+                        params={"pk": shown(str(item))},
+                    )
+        return super()._check_values(value)
+
+
+_CHECKED: dict[type, type] = {}
+
+
+def _checked_ids(cls: type) -> type:
+    if cls not in _CHECKED:
+        _CHECKED[cls] = type(f"Checked{cls.__name__}", (_CheckedIds, cls), {})
+    return _CHECKED[cls]
+
+
+def parse_id(value: Any) -> int | None:
+    """A posted row id, or None when it is not a number a database column can hold."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number in ID_RANGE else None
 
 
 @deconstructible

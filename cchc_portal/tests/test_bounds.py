@@ -109,3 +109,15 @@ def test_the_middleware_refuses_control_characters_in_urls(db, path):
 def test_the_middleware_lets_ordinary_urls_through(db):
     request = RequestFactory().get("/thu-tuc/?q=khai%20sinh&page=2")
     assert RejectControlCharacters(lambda r: "passed")(request) == "passed"
+
+
+def test_a_huge_id_in_a_multiple_choice_is_a_form_error(db):
+    from plans.models import Channel
+
+    class ChannelsForm(BoundedForm):
+        channels = forms.ModelMultipleChoiceField(Channel.objects.all())
+
+    form = ChannelsForm({"channels": ["99999999999999999999999"]})
+    assert not form.is_valid() and "channels" in form.errors
+    form = ChannelsForm({"channels": [str(Channel.objects.first().pk)]})
+    assert form.is_valid()
