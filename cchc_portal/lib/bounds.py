@@ -24,7 +24,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxLengthValidator
+from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.deconstruct import deconstructible
@@ -234,7 +234,12 @@ def bound_field(field: forms.CharField, label: str) -> None:
     field.widget.attrs.setdefault("maxlength", str(field.max_length))
     if multiline and field.max_length >= COUNTER_FROM:
         field.widget.attrs.setdefault("data-counter", "")
-    field.validators = [v for v in field.validators if not isinstance(v, NoControlCharacters)]
+    # Ours covers Django's NUL check: one message per field, naming it.
+    field.validators = [
+        v
+        for v in field.validators
+        if not isinstance(v, NoControlCharacters | ProhibitNullCharactersValidator)
+    ]
     field.validators.append(NoControlCharacters(multiline=multiline, label=label))
     limit = field.max_length
     field.error_messages = {
@@ -242,7 +247,6 @@ def bound_field(field: forms.CharField, label: str) -> None:
         # Django formats the message with the validator's params: %(show_value)d is the length.
         "max_length": _("“%(field)s” dài %%(show_value)d ký tự; tối đa %(max)s ký tự.")
         % {"field": label.replace("%", "%%"), "max": f"{limit:,}".replace(",", ".")},
-        "null_characters_not_allowed": control_character_message(label, "U+0000"),
     }
 
 
