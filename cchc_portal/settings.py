@@ -99,6 +99,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "units.access.AccessMiddleware",
+    # A control character in the URL (NUL: PostgreSQL refuses it) is a 400, never a 500.
+    "cchc_portal.lib.bounds.RejectControlCharacters",
     # Turns django-ratelimit's refusal into the Vietnamese 429 page (RATELIMIT_VIEW).
     "django_ratelimit.middleware.RatelimitMiddleware",
     # Axes last: it turns a locked-out login into its lockout response.

@@ -4,17 +4,17 @@ import io
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.widgets import AutocompleteSelect
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cchc_portal.lib.bounds import BoundedForm, BoundedModelForm
 from cchc_portal.lib.formatting import short_date
 from documents import services
 from documents.models import OutgoingDocument, SigningCredential, SigningIdentity, TrustedRoot
-from units.forms import UnitAutocompleteSelect, UnitChoiceField
+from units.forms import CheckedAutocompleteSelect, UnitAutocompleteSelect, UnitChoiceField
 from units.models import Membership, Unit, User
 
 MAX_IMAGE_BYTES = 1024 * 1024
@@ -41,7 +41,7 @@ class OutgoingDocumentAdmin(admin.ModelAdmin):
         return False
 
 
-class CredentialUploadForm(forms.Form):
+class CredentialUploadForm(BoundedForm):
     kind = forms.ChoiceField(label=gettext_lazy("Loại chứng thư"), choices=SigningCredential.Kind.choices)
     unit = UnitChoiceField(
         Unit.objects.all(),
@@ -53,7 +53,7 @@ class CredentialUploadForm(forms.Form):
         User.objects.all(),
         required=False,
         label=gettext_lazy("Người ký (chứng thư cá nhân)"),
-        widget=AutocompleteSelect(Membership._meta.get_field("user"), admin.site),
+        widget=CheckedAutocompleteSelect(Membership._meta.get_field("user"), admin.site),
     )
     pkcs12 = forms.FileField(label=gettext_lazy("Tệp chứng thư và khóa (.p12, .pfx)"))
     passphrase = forms.CharField(
@@ -178,7 +178,7 @@ class SigningCredentialAdmin(admin.ModelAdmin):
         return render(request, "admin/documents/signingcredential/upload.html", context)
 
 
-class TrustedRootForm(forms.ModelForm):
+class TrustedRootForm(BoundedModelForm):
     certificate_file = forms.FileField(
         label=gettext_lazy("Tệp chứng thư gốc (.cer, .crt, .pem)"), required=False
     )
@@ -218,7 +218,7 @@ class TrustedRootAdmin(admin.ModelAdmin):
         obj.pk = root.pk
 
 
-class SigningIdentityForm(forms.ModelForm):
+class SigningIdentityForm(BoundedModelForm):
     """Register a certificate (the public part only: a USB token or a remote signing service
     keeps the key) to the leader who signs with it or to the unit whose seal it is."""
 
@@ -234,7 +234,7 @@ class SigningIdentityForm(forms.ModelForm):
         fields = ["kind", "user", "unit"]
         widgets = {
             "unit": UnitAutocompleteSelect(Membership._meta.get_field("unit"), admin.site),
-            "user": AutocompleteSelect(Membership._meta.get_field("user"), admin.site),
+            "user": CheckedAutocompleteSelect(Membership._meta.get_field("user"), admin.site),
         }
 
     def clean(self):

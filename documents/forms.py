@@ -3,10 +3,11 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cchc_portal.lib.bounds import BoundedForm
 from cchc_portal.lib.formatting import megabytes
 
 
-class SignedUploadForm(forms.Form):
+class SignedUploadForm(BoundedForm):
     """A PDF signed in the official's own tool (USB token), for the page of what it belongs to."""
 
     file = forms.FileField(label=gettext_lazy("Tệp PDF đã ký số"))

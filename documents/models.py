@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from cchc_portal.lib.bounds import CERTIFICATE_MAX, bounded_text
 from units.models import Unit
 
 
@@ -186,7 +187,9 @@ class TrustedRoot(models.Model):
     """A certification authority whose certificates the portal accepts on signed documents."""
 
     name = models.CharField(_("tên"), max_length=200)
-    certificate_pem = models.TextField(_("chứng thư (PEM)"))
+    certificate_pem = models.TextField(
+        _("chứng thư (PEM)"), max_length=CERTIFICATE_MAX, validators=bounded_text(CERTIFICATE_MAX)
+    )
     fingerprint = models.CharField(_("dấu vân tay SHA-256"), max_length=64, unique=True)
     is_demo = models.BooleanField(_("minh họa (không có giá trị pháp lý)"), default=False)
     is_active = models.BooleanField(_("đang tin cậy"), default=True)

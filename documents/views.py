@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.decorators import ratelimit
 
+from cchc_portal.lib.bounds import BoundedForm
 from cchc_portal.lib.formatting import megabytes
 from cchc_portal.lib.xlsx import table_xlsx
 from documents import services, sources
@@ -189,11 +190,11 @@ def working(request: HttpRequest, document_id: int) -> HttpResponseBase:
 # --- public verification (no login) ------------------------------------------------------------------
 
 
-class VerifyFileForm(forms.Form):
+class VerifyFileForm(BoundedForm):
     file = forms.FileField(label=gettext_lazy("Tệp PDF cần xác minh"))
 
 
-class LookupForm(forms.Form):
+class LookupForm(BoundedForm):
     unit = forms.CharField(label=gettext_lazy("Mã hoặc tên đơn vị ban hành"), max_length=200)
     number = forms.IntegerField(label=gettext_lazy("Số văn bản"), min_value=1, max_value=100000)
     year = forms.IntegerField(label=gettext_lazy("Năm ban hành"), min_value=2000, max_value=2100)
@@ -224,7 +225,7 @@ def _lookup(form: LookupForm) -> tuple[OutgoingDocument | None, str]:
     return document, ""
 
 
-class CodeForm(forms.Form):
+class CodeForm(BoundedForm):
     code = forms.CharField(label=gettext_lazy("Mã xác minh in trên văn bản"), max_length=30)
 
 

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from cchc_portal.lib.bounds import BoundedModelForm
 from plans.models import Channel, Plan
 
 
@@ -8,6 +9,7 @@ from plans.models import Channel, Plan
 class ChannelAdmin(admin.ModelAdmin):
     """The catalogue of communication channels is data: admins add and retire channels here."""
 
+    form = BoundedModelForm
     list_display = ["name", "code", "mode", "sort_order", "is_active"]
     list_filter = ["mode", "is_active"]
     list_editable = ["sort_order", "is_active"]

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cchc_portal.lib.bounds import ITEM_TEXT_MAX, NAME_MAX, REASON_MAX, BoundedForm, BoundedModelForm
 from plans.models import Channel, PeriodType, Plan, SectionItem, Target, Task, TaskGroup
 from units.forms import UnitChoiceField, label_units
 from units.models import Level, Role, Unit
@@ -14,7 +15,7 @@ from units.models import Level, Role, Unit
 MIN_YEAR, MAX_YEAR = 2015, 2100
 
 
-class LockedForm(forms.ModelForm):
+class LockedForm(BoundedModelForm):
     """A form for a row edited under optimistic locking: it carries the version the user saw."""
 
     lock_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
@@ -29,7 +30,7 @@ class LockedForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self._meta.fields}
 
 
-class NewPlanForm(forms.Form):
+class NewPlanForm(BoundedForm):
     class Mode:
         BLANK = "blank"
         SUPERIOR = "superior"
@@ -77,8 +78,8 @@ class PlanHeaderForm(LockedForm):
         }
 
 
-class SectionTitleForm(forms.Form):
-    title = forms.CharField(label=_("Tiêu đề phần"), max_length=300)
+class SectionTitleForm(BoundedForm):
+    title = forms.CharField(label=_("Tiêu đề phần"), max_length=NAME_MAX)
 
 
 class ItemForm(LockedForm):
@@ -94,11 +95,16 @@ class ItemForm(LockedForm):
         return data
 
 
-class NewItemForm(forms.Form):
+class NewItemForm(BoundedForm):
     style = forms.ChoiceField(
         label=_("Kiểu"), choices=SectionItem.Style.choices, initial=SectionItem.Style.BULLET
     )
-    text = forms.CharField(label=_("Nội dung"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    text = forms.CharField(
+        label=_("Nội dung"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=ITEM_TEXT_MAX,
+    )
     parent = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def clean(self):
@@ -240,7 +246,7 @@ class TaskForm(LockedForm):
         return budget
 
 
-class TargetForm(forms.ModelForm):
+class TargetForm(BoundedModelForm):
     class Meta:
         model = Target
         fields = ["name", "value", "unit_of_measure", "aggregation"]
@@ -265,7 +271,7 @@ TargetFormSet = forms.inlineformset_factory(
 )
 
 
-class AssignForm(forms.Form):
+class AssignForm(BoundedForm):
     """Give a task to a lead: an existing group, or a role (its group is created if needed)."""
 
     group = forms.ModelChoiceField(TaskGroup.objects.none(), required=False)
@@ -284,17 +290,20 @@ class AssignForm(forms.Form):
         return data
 
 
-class MoveForm(forms.Form):
+class MoveForm(BoundedForm):
     direction = forms.TypedChoiceField(choices=[("-1", "lên"), ("1", "xuống")], coerce=int)
 
 
-class ReturnForm(forms.Form):
+class ReturnForm(BoundedForm):
     reason = forms.CharField(
-        label=_("Lý do trả lại"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+        label=_("Lý do trả lại"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=REASON_MAX,
+        error_messages={"required": _("Hãy ghi lý do trả lại để người soạn biết cần sửa gì.")},
     )
 
 
-class RulesForm(forms.Form):
+class RulesForm(BoundedForm):
     """Which periods must be reported and the deadline day, one field pair per period."""
 
     def __init__(self, *args, plan: Plan, **kwargs):
@@ -326,7 +335,7 @@ class RulesForm(forms.Form):
         }
 
 
-class TaskImportForm(forms.Form):
+class TaskImportForm(BoundedForm):
     """A task table to import into a plan (cchc_portal.lib.imports)."""
 
     file = forms.FileField(

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from cchc_portal.lib.bounds import ITEM_TEXT_MAX, LONG_TEXT_MAX, REASON_MAX, TASK_TITLE_MAX, bounded_text
 from cchc_portal.lib.formatting import number
 from units.models import Level, Role, Unit
 
@@ -150,12 +151,26 @@ class Plan(models.Model):
             'Chỉ khi kế hoạch cấp trên không có trên cổng, ví dụ "Kế hoạch số 71/KH-UBND ngày 24/3/2022 của UBND thành phố Tam Kỳ".'
         ),
     )
-    legal_bases = models.TextField(_("căn cứ khác"), blank=True, help_text=_("Mỗi căn cứ một dòng."))
+    legal_bases = models.TextField(
+        _("căn cứ khác"),
+        blank=True,
+        max_length=LONG_TEXT_MAX,
+        validators=bounded_text(LONG_TEXT_MAX),
+        help_text=_("Mỗi căn cứ một dòng."),
+    )
     closing_text = models.TextField(
-        _("câu kết"), blank=True, help_text=_('Để trống để dùng câu "Trên đây là kế hoạch …" theo trích yếu.')
+        _("câu kết"),
+        blank=True,
+        max_length=REASON_MAX,
+        validators=bounded_text(REASON_MAX),
+        help_text=_('Để trống để dùng câu "Trên đây là kế hoạch …" theo trích yếu.'),
     )
     recipients = models.TextField(
-        _("nơi nhận"), blank=True, help_text=_("Mỗi nơi nhận một dòng, không cần gạch đầu dòng.")
+        _("nơi nhận"),
+        blank=True,
+        max_length=REASON_MAX,
+        validators=bounded_text(REASON_MAX),
+        help_text=_("Mỗi nơi nhận một dòng, không cần gạch đầu dòng."),
     )
     archive_line = models.CharField(
         _("lưu"), max_length=200, default="VT", help_text=_('Sau "Lưu:", ví dụ "VT, VP".')
@@ -175,7 +190,9 @@ class Plan(models.Model):
         related_name="plan",
         verbose_name=_("số văn bản"),
     )
-    return_reason = models.TextField(_("lý do trả lại"), blank=True)
+    return_reason = models.TextField(
+        _("lý do trả lại"), blank=True, max_length=REASON_MAX, validators=bounded_text(REASON_MAX)
+    )
     # Who approved: the leader whose signature the issued document must carry (or another
     # leader of the unit who holds approve-and-sign).
     approved_by = models.ForeignKey(
@@ -269,7 +286,9 @@ class SectionItem(models.Model):
     )
     position = models.PositiveSmallIntegerField(default=0)
     style = models.CharField(_("kiểu"), max_length=20, choices=Style.choices, default=Style.BULLET)
-    text = models.TextField(_("nội dung"), blank=True)
+    text = models.TextField(
+        _("nội dung"), blank=True, max_length=ITEM_TEXT_MAX, validators=bounded_text(ITEM_TEXT_MAX)
+    )
     lock_version = models.PositiveIntegerField(default=1)
 
     history = HistoricalRecords()
@@ -347,8 +366,13 @@ class Task(models.Model):
         default=uuid.uuid4, editable=False, help_text="The same task across plan versions."
     )
 
-    title = models.TextField(_("nội dung nhiệm vụ"))
-    description = models.TextField(_("mô tả thêm"), blank=True)
+    # Bounded: a 1.5-million-character title stalled the plan PDF past the worker timeout.
+    title = models.TextField(
+        _("nội dung nhiệm vụ"), max_length=TASK_TITLE_MAX, validators=bounded_text(TASK_TITLE_MAX)
+    )
+    description = models.TextField(
+        _("mô tả thêm"), blank=True, max_length=LONG_TEXT_MAX, validators=bounded_text(LONG_TEXT_MAX)
+    )
     content_area = models.CharField(
         _("lĩnh vực CCHC"), max_length=20, choices=ContentArea.choices, default=ContentArea.GENERAL
     )

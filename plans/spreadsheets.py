@@ -33,6 +33,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from cchc_portal.lib.bounds import TASK_TITLE_MAX
 from cchc_portal.lib.spreadsheets import HeaderSpec, SpreadsheetError, Table, cell_text, date_text, read_table
 from cchc_portal.lib.vietnamese import clean_spaces, fold
 from cchc_portal.lib.xlsx import FORMULA_PREFIXES
@@ -613,7 +614,8 @@ def _frequency(text: str) -> str:
 
 # --- reading the rows -------------------------------------------------------------------------------
 
-MAX_LENGTHS = {"co": 300, "timing": 200, "product": 300}  # the model fields' max_length
+# The model fields' max_length (Task.title: a longer one stalled the plan's PDF).
+MAX_LENGTHS = {"title": TASK_TITLE_MAX, "co": 300, "timing": 200, "product": 300}
 TARGET_NAME_MAX, UNIT_MAX = 300, 50
 VALUE_LIMIT = Decimal(10) ** 10  # Target.value: 12 digits, 2 decimals
 
@@ -877,7 +879,12 @@ class _Parser:
         task.product = "; ".join(products)
 
     def check_lengths(self, task: TaskRow) -> None:
-        for name, attribute in (("co", "co_text"), ("timing", "timing_note"), ("product", "product")):
+        for name, attribute in (
+            ("title", "title"),
+            ("co", "co_text"),
+            ("timing", "timing_note"),
+            ("product", "product"),
+        ):
             length = len(getattr(task, attribute))
             if length > MAX_LENGTHS[name]:
                 self.error(

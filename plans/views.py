@@ -345,7 +345,7 @@ def plan_transition(request: HttpRequest, plan: Plan) -> HttpResponse:
         elif action == "return":
             form = ReturnForm(request.POST)
             if not form.is_valid():
-                raise services.PlanError(_("Hãy ghi lý do trả lại để người soạn biết cần sửa gì."))
+                raise services.PlanError(form.errors["reason"][0])
             services.return_to_draft(plan, reason=form.cleaned_data["reason"], by=request.user)
             messages.success(request, _("Đã trả lại kế hoạch để sửa."))
         elif action == "sign":

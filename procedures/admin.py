@@ -16,6 +16,7 @@ from import_export import fields, resources
 from import_export.admin import ExportMixin
 
 from cchc_portal.lib import imports
+from cchc_portal.lib.bounds import BoundedForm, BoundedModelForm
 from procedures import services
 from procedures.models import ImportBatch, Procedure, ProcedureChange
 from procedures.reading import ReadError, read_procedures
@@ -50,7 +51,7 @@ class ProcedureResource(resources.ModelResource):
         return ", ".join(procedure.level_labels())
 
 
-class ProcedureImportOptionsForm(forms.Form):
+class ProcedureImportOptionsForm(BoundedForm):
     full_list = forms.ChoiceField(
         label=gettext_lazy("Tệp là"),
         choices=[
@@ -227,6 +228,7 @@ class CatalogueImport(imports.AdminImport):
 
 @admin.register(Procedure)
 class ProcedureAdmin(ExportMixin, admin.ModelAdmin):
+    form = BoundedModelForm
     resource_classes = [ProcedureResource]
     list_display = ["code", "name", "field", "ministry", "online_level", "status"]
     list_filter = ["status", "online_level", "ministry"]

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from cchc_portal.lib.bounds import LONG_TEXT_MAX, bounded_text
 from cchc_portal.lib.formatting import short_datetime
 from units.models import Unit
 
@@ -69,10 +70,17 @@ class ImportBatch(models.Model):
 
 class Procedure(models.Model):
     code = models.CharField(_("mã TTHC"), max_length=40, unique=True)
-    name = models.TextField(_("tên thủ tục"))
+    name = models.TextField(
+        _("tên thủ tục"), max_length=LONG_TEXT_MAX, validators=bounded_text(LONG_TEXT_MAX)
+    )
     # The name a provincial appendix or another source gives it, when that source does not own
     # the procedure (the national name stays in `name`).
-    local_name = models.TextField(_("tên trong danh mục địa phương"), blank=True)
+    local_name = models.TextField(
+        _("tên trong danh mục địa phương"),
+        blank=True,
+        max_length=LONG_TEXT_MAX,
+        validators=bounded_text(LONG_TEXT_MAX),
+    )
     # The source that owns the procedure's fields: the scope of the import that brought it, or
     # of the issuer's own import since. Other sources only fill what is empty.
     source = models.CharField(_("nguồn"), max_length=255, blank=True, db_index=True)

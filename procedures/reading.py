@@ -26,12 +26,14 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cchc_portal.lib.bounds import LONG_TEXT_MAX
 from cchc_portal.lib.spreadsheets import Grid, Header, HeaderSpec, SpreadsheetError, cell_text, read_table
 from cchc_portal.lib.vietnamese import clean_spaces, fold, repair_split_diacritics
 from procedures.levels import agency_levels, levels_from_agencies
 from procedures.models import Level, OnlineLevel, ProcedureStatus
 
 MAX_FIELD_LENGTH = 255  # Procedure.field / Procedure.ministry
+MAX_NAME_LENGTH = LONG_TEXT_MAX  # Procedure.name
 MAX_DECISIONS_LENGTH = 500  # Procedure.decisions
 
 # The whole file is refused; str(exc) is a clear Vietnamese message shown as is. The name this
@@ -843,6 +845,14 @@ class _Reader:
                 self.seen[key] = line
         if not name and cols["name"] not in formulas:
             errors.append(_cell_error(line, name_label, _("thiếu tên thủ tục.")))
+        elif len(name) > MAX_NAME_LENGTH:
+            errors.append(
+                _cell_error(
+                    line,
+                    name_label,
+                    _("quá dài (%(n)d ký tự; tối đa %(max)d).") % {"n": len(name), "max": MAX_NAME_LENGTH},
+                )
+            )
 
         row = ProcedureRow(line=line, code=code, name=name, errors=errors)
         if repairs:

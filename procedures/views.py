@@ -12,7 +12,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cchc_portal.lib import nd30
+from cchc_portal.lib.bounds import BoundedForm, check_text, control_character, shown
 from cchc_portal.lib.documents import render_pdf
 from cchc_portal.lib.formatting import short_date
 from cchc_portal.lib.vietnamese import fold
@@ -69,7 +70,7 @@ DATE_LABELS = {
 EARLIEST = datetime.date(2000, 1, 1)
 
 
-class CatalogueFilterForm(forms.Form):
+class CatalogueFilterForm(BoundedForm):
     q = forms.CharField(max_length=200, required=False, strip=True)
     field = forms.CharField(max_length=255, required=False)
     level = forms.ChoiceField(choices=LEVEL_CHOICES, required=False)
@@ -77,7 +78,7 @@ class CatalogueFilterForm(forms.Form):
     status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
 
 
-class UnitFilterForm(forms.Form):
+class UnitFilterForm(BoundedForm):
     q = forms.CharField(max_length=200, required=False, strip=True)
     field = forms.CharField(max_length=255, required=False)
     online = forms.ChoiceField(choices=ONLINE_CHOICES, required=False)
@@ -251,8 +252,13 @@ def unit_procedures(request: HttpRequest, unit: Unit) -> HttpResponse:
 
 def _unit_action(request: HttpRequest, unit: Unit) -> None:
     action = request.POST.get("action", "")
+    code_field = Procedure._meta.get_field("code")
     if action == "mark_centre_today":
         codes = request.POST.getlist("code")
+        wrong = next((c for c in codes if control_character(c) or len(c) > code_field.max_length), None)
+        if wrong is not None:
+            messages.error(request, _("Mã TTHC không hợp lệ: “%(code)s”.") % {"code": shown(wrong)})
+            return
         if not codes:
             messages.warning(request, _("Hãy chọn ít nhất một thủ tục."))
             return
@@ -264,6 +270,11 @@ def _unit_action(request: HttpRequest, unit: Unit) -> None:
         )
     elif action == "add":
         code = request.POST.get("add_code", "").strip()
+        try:
+            check_text(code, label=_("Mã TTHC"), limit=code_field.max_length)
+        except ValidationError as exc:
+            messages.error(request, exc.messages[0])
+            return
         procedure = Procedure.objects.filter(code=code).first() if code else None
         if procedure is None:
             messages.error(request, _("Không có thủ tục mã “%(code)s” trong danh mục.") % {"code": code})
@@ -315,7 +326,7 @@ def parse_row(data, today: datetime.date) -> tuple[dict[str, Any], dict[str, str
         except ValueError:
             errors[name] = _("%(label)s không hợp lệ: “%(value)s”. Hãy nhập theo dạng ngày/tháng/năm.") % {
                 "label": label,
-                "value": text[:30],
+                "value": shown(text, 30),
             }
             continue
         if not EARLIEST <= day <= latest:

@@ -14,6 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from cchc_portal.lib.bounds import NARRATIVE_MAX, REASON_MAX, SECTION_MAX, bounded_text
 from cchc_portal.lib.formatting import short_datetime
 from plans.models import PeriodType, Plan, Target, Task
 from units.models import Unit
@@ -57,17 +58,31 @@ class Report(models.Model):
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    return_reason = models.TextField(_("lý do trả lại"), blank=True)
+    return_reason = models.TextField(
+        _("lý do trả lại"), blank=True, max_length=REASON_MAX, validators=bounded_text(REASON_MAX)
+    )
     # Until this date the unit may enter and submit even though the period has closed.
     reopened_until = models.DateField(_("mở lại đến ngày"), null=True, blank=True)
     # The narrative, in the standard outline of a CCHC communication report.
     recipient = models.CharField(_("kính gửi"), max_length=300, blank=True)
-    results = models.TextField(_("I. Kết quả thực hiện"), blank=True)
-    strengths = models.TextField(_("Ưu điểm"), blank=True)
-    weaknesses = models.TextField(_("Tồn tại, hạn chế"), blank=True)
-    causes = models.TextField(_("Nguyên nhân"), blank=True)
-    next_tasks = models.TextField(_("III. Nhiệm vụ kỳ tới"), blank=True)
-    proposals = models.TextField(_("IV. Đề xuất, kiến nghị"), blank=True)
+    results = models.TextField(
+        _("I. Kết quả thực hiện"), blank=True, max_length=SECTION_MAX, validators=bounded_text(SECTION_MAX)
+    )
+    strengths = models.TextField(
+        _("Ưu điểm"), blank=True, max_length=SECTION_MAX, validators=bounded_text(SECTION_MAX)
+    )
+    weaknesses = models.TextField(
+        _("Tồn tại, hạn chế"), blank=True, max_length=SECTION_MAX, validators=bounded_text(SECTION_MAX)
+    )
+    causes = models.TextField(
+        _("Nguyên nhân"), blank=True, max_length=SECTION_MAX, validators=bounded_text(SECTION_MAX)
+    )
+    next_tasks = models.TextField(
+        _("III. Nhiệm vụ kỳ tới"), blank=True, max_length=SECTION_MAX, validators=bounded_text(SECTION_MAX)
+    )
+    proposals = models.TextField(
+        _("IV. Đề xuất, kiến nghị"), blank=True, max_length=SECTION_MAX, validators=bounded_text(SECTION_MAX)
+    )
     # The official document (numbered in the register, signed) once the leader issues it.
     document = models.OneToOneField(
         "documents.OutgoingDocument",
@@ -122,7 +137,9 @@ class Entry(models.Model):
         _("tình trạng"), max_length=20, choices=EntryStatus.choices, default=EntryStatus.NOT_STARTED
     )
     progress = models.PositiveSmallIntegerField(_("tiến độ (%)"), default=0)
-    narrative = models.TextField(_("kết quả, mô tả"), blank=True)
+    narrative = models.TextField(
+        _("kết quả, mô tả"), blank=True, max_length=NARRATIVE_MAX, validators=bounded_text(NARRATIVE_MAX)
+    )
     is_entered = models.BooleanField(default=False, editable=False)  # someone has saved it
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -15,11 +15,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Avg, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cchc_portal.lib.bounds import NARRATIVE_MAX, REASON_MAX, check_text, decimal_in_range, shown
 from cchc_portal.lib.formatting import megabytes, number, parse_number, percent, short_date, time_of_day
 from plans.models import Aggregation, Plan, Status, Target
 from reports.models import (
@@ -377,18 +379,22 @@ def parse_entry(entry: Entry, data: Any) -> tuple[EntryInput | None, dict[str, s
             achieved[target.pk] = None
             continue
         try:
-            value = parse_number(raw)  # "3.000" is three thousand, "12,5" twelve and a half
-            if value < 0 or value >= Decimal("1e10") or not value.is_finite():
-                raise InvalidOperation
+            # "3.000" is three thousand, "12,5" twelve and a half; the range is checked after
+            # rounding to the column's two decimals (9999999999,999 would not fit).
+            value = decimal_in_range(parse_number(raw), places=2, max_digits=12)
         except InvalidOperation:
-            errors[f"target_{target.pk}"] = _("“%(value)s” không phải là một số không âm.") % {
-                "value": raw[:20]
-            }
+            value = None
+        if value is None:
+            errors[f"target_{target.pk}"] = _(
+                "“%(value)s” không phải là một số không âm nhỏ hơn 10 tỷ (%(target)s)."
+            ) % {"value": shown(raw), "target": target.name}
             continue
-        achieved[target.pk] = value.quantize(Decimal("0.01"))
+        achieved[target.pk] = value
     narrative = (data.get("narrative") or "").strip()
-    if len(narrative) > 20000:
-        errors["narrative"] = _("Mô tả quá dài (tối đa 20.000 ký tự).")
+    try:
+        check_text(narrative, label=_("Kết quả, mô tả"), limit=NARRATIVE_MAX, multiline=True)
+    except ValidationError as exc:
+        errors["narrative"] = exc.messages[0]
     if errors:
         return None, errors
     return EntryInput(status, progress, narrative, achieved), {}
@@ -562,7 +568,16 @@ def _reason(reason: str, message: str) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise ReportError(message)
+    _check_text(reason, label=_("Lý do"), limit=REASON_MAX, multiline=True)
     return reason
+
+
+def _check_text(value: str, *, label: str, limit: int, multiline: bool) -> None:
+    """The bounds of cchc_portal.lib.bounds, as a refused action."""
+    try:
+        check_text(value, label=label, limit=limit, multiline=multiline)
+    except ValidationError as exc:
+        raise ReportError(exc.messages[0]) from None
 
 
 def _locked_report(report: Report) -> Report:
@@ -597,7 +612,16 @@ def save_narrative(report: Report, data: dict[str, str], *, expected_version: in
         raise ReportError(_("Báo cáo vừa được người khác sửa; hãy tải lại trang để xem bản mới nhất."))
     for field in ("recipient", "results", "strengths", "weaknesses", "causes", "next_tasks", "proposals"):
         if field in data:
-            setattr(report, field, (data[field] or "").strip()[: 300 if field == "recipient" else 50000])
+            value = (data[field] or "").strip()
+            model_field = Report._meta.get_field(field)
+            # Refused whole, never cut: the form says the same before this is reached.
+            _check_text(
+                value,
+                label=str(model_field.verbose_name),
+                limit=model_field.max_length,
+                multiline=field != "recipient",
+            )
+            setattr(report, field, value)
     _save(report, by)
     return report
 

@@ -14,9 +14,11 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
+from cchc_portal.lib.bounds import NAME_MAX, SECTION_MAX, BoundedForm, parse_id
 from cchc_portal.lib.formatting import megabytes
 from cchc_portal.lib.xlsx import table_xlsx
 from documents.forms import SignedUploadForm
@@ -248,7 +250,7 @@ def entry_save(request: HttpRequest, entry_id: int) -> HttpResponse:
     return reswap(retarget(response, f"#entry-{entry.pk}"), "outerHTML")
 
 
-class EvidenceForm(forms.Form):
+class EvidenceForm(BoundedForm):
     file = forms.FileField(required=False)
     url = forms.CharField(required=False, max_length=500)
 
@@ -334,14 +336,56 @@ def evidence_file(request: HttpRequest, evidence_id: int) -> HttpResponseBase:
 # --- the unit's report ------------------------------------------------------------------------------------------
 
 
-class NarrativeForm(forms.Form):
-    recipient = forms.CharField(required=False, max_length=300)
-    results = forms.CharField(required=False, widget=forms.Textarea)
-    strengths = forms.CharField(required=False, widget=forms.Textarea)
-    weaknesses = forms.CharField(required=False, widget=forms.Textarea)
-    causes = forms.CharField(required=False, widget=forms.Textarea)
-    next_tasks = forms.CharField(required=False, widget=forms.Textarea)
-    proposals = forms.CharField(required=False, widget=forms.Textarea)
+class NarrativeForm(BoundedForm):
+    recipient = forms.CharField(label=gettext_lazy("Kính gửi"), required=False, max_length=NAME_MAX)
+    results = forms.CharField(
+        label=gettext_lazy("I. Kết quả thực hiện"),
+        required=False,
+        max_length=SECTION_MAX,
+        widget=forms.Textarea(attrs={"rows": 8}),
+    )
+    strengths = forms.CharField(
+        label=gettext_lazy("Ưu điểm"),
+        required=False,
+        max_length=SECTION_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    weaknesses = forms.CharField(
+        label=gettext_lazy("Tồn tại, hạn chế"),
+        required=False,
+        max_length=SECTION_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    causes = forms.CharField(
+        label=gettext_lazy("Nguyên nhân"),
+        required=False,
+        max_length=SECTION_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    next_tasks = forms.CharField(
+        label=gettext_lazy("III. Nhiệm vụ kỳ tới"),
+        required=False,
+        max_length=SECTION_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    proposals = forms.CharField(
+        label=gettext_lazy("IV. Đề xuất, kiến nghị"),
+        required=False,
+        max_length=SECTION_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+# The labels on the page say more than the fields' own (used in messages).
+NARRATIVE_LABELS = [
+    gettext_lazy("Kính gửi"),
+    gettext_lazy("I. Kết quả thực hiện (gợi ý từ kết quả đã nhập)"),
+    gettext_lazy("II. Đánh giá chung — Ưu điểm"),
+    gettext_lazy("Tồn tại, hạn chế"),
+    gettext_lazy("Nguyên nhân"),
+    gettext_lazy("III. Nhiệm vụ kỳ tới"),
+    gettext_lazy("IV. Đề xuất, kiến nghị"),
+]
 
 
 @require_http_methods(["GET", "POST"])
@@ -369,9 +413,13 @@ def report(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
                     by=request.user,
                 )
                 messages.success(request, _("Đã lưu nội dung báo cáo."))
+                return redirect("reports:report", unit.pk, period.code)
             except services.ReportError as exc:
                 messages.error(request, str(exc))
-        return redirect("reports:report", unit.pk, period.code)
+        else:
+            messages.error(request, _("Chưa lưu: nội dung báo cáo có lỗi, hãy sửa các ô được đánh dấu."))
+        # Shown again with what was typed and the errors: nothing typed is dropped.
+        return _report_page(request, unit, period, report_obj, form, status=422 if request.htmx else 200)
     reports_here, report_obj = _found_or_error(request, unit, period)
     if not reports_here:
         return redirect("reports:index")
@@ -379,6 +427,20 @@ def report(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
         return _not_started(request, unit, period, "report")
     if compile_ and not report_obj.results and not services.editable_problem(report_obj):
         report_obj.results = services.compose_results(report_obj)
+    form = NarrativeForm(initial={f: getattr(report_obj, f) for f in NarrativeForm.base_fields})
+    return _report_page(request, unit, period, report_obj, form)
+
+
+def _report_page(
+    request: HttpRequest,
+    unit: Unit,
+    period: Period,
+    report_obj: Report,
+    form: NarrativeForm,
+    status: int = 200,
+) -> HttpResponse:
+    caps = request.unit_caps
+    compile_ = Capability.COMPILE_REPORTS in caps
     entries_qs = (
         report_obj.entries.select_related("task__group__lead_role", "updated_by")
         .prefetch_related("results__target", "evidence")
@@ -401,8 +463,10 @@ def report(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
             "can_review": bool(REVIEW & caps) and not request.access.is_member_of(unit),
             "events": report_obj.events.select_related("by"),
             "changes": services.changes_since_acceptance(report_obj) if report_obj.accepted_snapshot else [],
-            "form": NarrativeForm(initial={f: getattr(report_obj, f) for f in NarrativeForm.base_fields}),
+            "form": form,
+            "narrative_fields": list(zip(form, NARRATIVE_LABELS, strict=True)),
         },
+        status=status,
     )
 
 
@@ -460,10 +524,7 @@ def _sign_blocked(report_obj: Report) -> str:
 
 
 def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return parse_id(value)
 
 
 @require_POST

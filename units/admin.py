@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from cchc_portal.lib import imports
+from cchc_portal.lib.bounds import BoundedForm, BoundedModelForm
 from cchc_portal.lib.formatting import short_date
 from units.forms import UnitAutocompleteSelect, UnitAutocompleteView, UnitChoiceField
 from units.importers import UnitFileError, read_unit_file
@@ -45,7 +46,7 @@ class UnitPickers:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class UnitForm(forms.ModelForm):
+class UnitForm(BoundedModelForm):
     parent = UnitChoiceField(
         Unit.objects.all(),
         required=False,
@@ -100,7 +101,7 @@ class UnitForm(forms.ModelForm):
         return data
 
 
-class UnitImportOptionsForm(forms.Form):
+class UnitImportOptionsForm(BoundedForm):
     valid_from = forms.DateField(label=gettext_lazy("Hiệu lực từ"), required=False)
     valid_to = forms.DateField(label=gettext_lazy("Hiệu lực đến"), required=False)
     legal_basis = forms.CharField(
@@ -280,12 +281,13 @@ class UnitAdmin(SimpleHistoryAdmin):
 
 @admin.register(UnitKind)
 class UnitKindAdmin(SimpleHistoryAdmin):
+    form = BoundedModelForm
     list_display = ["name", "code", "level", "label", "authority_body", "default_symbol", "sort_order"]
     list_filter = ["level"]
     search_fields = ["name", "code", "label"]
 
 
-class SuccessionImportForm(forms.Form):
+class SuccessionImportForm(BoundedForm):
     file = forms.FileField(
         label=gettext_lazy("Bảng kế thừa (.xlsx hoặc .csv)"),
         help_text=gettext_lazy(
@@ -398,6 +400,7 @@ class SuccessionImport(imports.AdminImport):
 
 @admin.register(UnitSuccession)
 class UnitSuccessionAdmin(UnitPickers, SimpleHistoryAdmin):
+    form = BoundedModelForm
     list_display = ["predecessor", "successor", "extent", "effective_date", "note", "legal_basis"]
     list_filter = ["extent", "effective_date"]
     change_list_template = "admin/units/unitsuccession/change_list.html"
@@ -426,6 +429,7 @@ class UnitSuccessionAdmin(UnitPickers, SimpleHistoryAdmin):
 
 @admin.register(Role)
 class RoleAdmin(SimpleHistoryAdmin):
+    form = BoundedModelForm
     list_display = ["name", "code", "valid_from", "valid_to", "is_leader", *CAPABILITY_FIELDS]
     list_filter = ["is_leader", "kinds"]
     search_fields = ["name", "code"]
@@ -450,7 +454,7 @@ class RoleAdmin(SimpleHistoryAdmin):
     ]
 
 
-class MembershipForm(forms.ModelForm):
+class MembershipForm(BoundedModelForm):
     class Meta:
         model = Membership
         fields = ["user", "unit", "role", "position", "since", "is_active", *CAPABILITY_FIELDS]

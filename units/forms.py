@@ -14,6 +14,7 @@ from typing import Any
 from django import forms
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from units.models import Unit
@@ -38,7 +39,24 @@ def label_units(field: forms.ModelChoiceField) -> None:
     field.label_from_instance = lambda unit: unit.picker_label
 
 
-class UnitAutocompleteSelect(AutocompleteSelect):
+class CheckedAutocompleteSelect(AutocompleteSelect):
+    """Django's searchable select, showing again only the posted values that can be ids: its own
+    rendering looks the selected values up as they were posted, and "abc" or a NUL there is a 500."""
+
+    def optgroups(self, name, value, attr=None):
+        remote = self.field.remote_field
+        key = remote.model._meta.get_field(remote.field_name)
+        valid = []
+        for item in value:
+            try:
+                key.run_validators(key.to_python(item))
+            except ValidationError:
+                continue
+            valid.append(item)
+        return super().optgroups(name, valid, attr)
+
+
+class UnitAutocompleteSelect(CheckedAutocompleteSelect):
     """The admin's searchable select, answered by `UnitAutocompleteView`."""
 
     def get_url(self) -> str:

@@ -36,7 +36,7 @@ from django.utils.translation import gettext_lazy
 
 from cchc_portal.lib.spreadsheets import Grid, HeaderSpec, SpreadsheetError, check_size, file_kind, read_table
 from cchc_portal.lib.vietnamese import clean_spaces, fold
-from units.models import Level, UnitKind
+from units.models import Level, Unit, UnitKind
 
 FORMAT_2025 = "dvhc-2025"
 FORMAT_PRE2025 = "dvhc-truoc-2025"
@@ -195,10 +195,20 @@ class _Reader:
             return None
         self.seen[key] = where
         full_name = _capitalise(full_name)
+        name = name or _strip_label(full_name, kind)
+        for text, model_field in ((name, "name"), (full_name, "full_name")):
+            limit = Unit._meta.get_field(model_field).max_length
+            if len(text) > limit:  # refused, never cut: the column would refuse it anyway
+                self.error(
+                    where,
+                    _("tên “%(name)s” dài %(n)d ký tự; tối đa %(max)d")
+                    % {"name": text[:40] + "…", "n": len(text), "max": limit},
+                )
+                return None
         record = UnitRecord(
             level=level,
             code=code,
-            name=name or _strip_label(full_name, kind),
+            name=name,
             full_name=full_name,
             kind=kind,
             parent_key=parent_key,

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
+from cchc_portal.lib.bounds import LONG_TEXT_MAX, REASON_MAX, bounded_text
 from cchc_portal.lib.formatting import short_date, short_datetime
 from cchc_portal.lib.vietnamese import fold
 
@@ -159,7 +160,9 @@ class Unit(MP_Node):
     kind = models.ForeignKey(UnitKind, on_delete=models.PROTECT, related_name="units", verbose_name=_("loại"))
     valid_from = models.DateField(_("hiệu lực từ"), null=True, blank=True)
     valid_to = models.DateField(_("hiệu lực đến"), null=True, blank=True)
-    legal_basis = models.TextField(_("căn cứ pháp lý"), blank=True)
+    legal_basis = models.TextField(
+        _("căn cứ pháp lý"), blank=True, max_length=LONG_TEXT_MAX, validators=bounded_text(LONG_TEXT_MAX)
+    )
 
     # What official documents (NĐ 30/2020) need.
     parent_authority_line = models.CharField(
@@ -334,10 +337,14 @@ class Role(CapabilityFields):
 
     code = models.SlugField(_("mã vai trò"), max_length=60, unique=True)
     name = models.CharField(_("tên vai trò"), max_length=150)
-    description = models.TextField(_("mô tả"), blank=True)
+    description = models.TextField(
+        _("mô tả"), blank=True, max_length=REASON_MAX, validators=bounded_text(REASON_MAX)
+    )
     aliases = models.TextField(
         _("tên gọi khác"),
         blank=True,
+        max_length=REASON_MAX,
+        validators=bounded_text(REASON_MAX),
         help_text=_(
             'Cách viết khác trong kế hoạch, mỗi dòng một cách, ví dụ "Công chức VHXH". Dùng khi nhập từ Excel.'
         ),

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from cchc_portal.audit import history_entries
 from cchc_portal.lib import nd30
+from cchc_portal.lib.bounds import BoundedForm
 from units import history
 from units.access import MEMBER_READERS, Access, unit_capability_required
 from units.models import Level, Membership, Unit, UnitSuccession
@@ -20,7 +21,7 @@ CHILDREN_PER_PAGE = 100
 GROUPED_CHILDREN = 1000  # grouped by former district, a province's communes on one page (168 at most)
 
 
-class UnitFilterForm(forms.Form):
+class UnitFilterForm(BoundedForm):
     q = forms.CharField(label=_("Tìm đơn vị"), max_length=100, required=False, strip=True)
     all = forms.BooleanField(label=_("Gồm cả đơn vị đã hết hiệu lực"), required=False)
     kind = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)

@@ -31,9 +31,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cchc_portal.lib import uploads
+from cchc_portal.lib.bounds import control_character
 from cchc_portal.lib.spreadsheets import SpreadsheetError, check_size
 
 PREVIEW_ROWS = 300  # rows listed per table and errors listed; the counts are always complete
+SOURCE_NAME_MAX = 255  # the import records' source_name; an uploaded file's name is cut to it by Django
 
 # --- what a preview shows ------------------------------------------------------------------------
 
@@ -276,7 +278,10 @@ def _finish(request: HttpRequest, flow: Import, action: str) -> HttpResponse:
             messages.error(request, _("Tùy chọn nhập không hợp lệ. Hãy tải tệp lên lại."))
             return HttpResponseRedirect(flow.form_url())
         options = form.cleaned_data
-    name = request.POST.get("source_name", "?")[:255]
+    name = request.POST.get("source_name", "?")
+    if control_character(name) or len(name) > SOURCE_NAME_MAX:  # not what the preview sent
+        messages.error(request, _("Tên tệp không hợp lệ. Hãy tải tệp lên lại."))
+        return HttpResponseRedirect(flow.form_url())
     try:
         result = flow.read(content, name, options)
         if flow.fingerprint(result) != request.POST.get("fingerprint", ""):

@@ -47,6 +47,7 @@ import openpyxl
 from django.utils.translation import gettext as _
 from openpyxl.utils.cell import get_column_letter, range_boundaries
 
+from cchc_portal.lib.bounds import control_character, shown
 from cchc_portal.lib.formatting import megabytes, short_date
 from cchc_portal.lib.vietnamese import clean_spaces
 from cchc_portal.lib.xlsx import FORMULA_PREFIXES
@@ -524,11 +525,28 @@ class _Workbook:
                     _put(grid, r, c, cell.value, cell)
 
 
+def _control_message(row: int, column: int, character: str) -> str:
+    return _(
+        "ô %(cell)s chứa ký tự điều khiển không hiển thị được (%(char)s), thường do dán từ phần mềm "
+        "khác; hãy xóa ký tự đó."
+    ) % {"cell": f"{get_column_letter(column)}{row}", "char": character}
+
+
+def _put_text(grid: Grid, row: int, column: int, text: str) -> None:
+    """A cell's text, or a problem if it holds a control character (PostgreSQL refuses NUL;
+    the others break documents). Line breaks and tabs inside a cell are text."""
+    character = control_character(text, multiline=True)
+    if character:
+        grid._problem(row, column, shown(text, 40), _control_message(row, column, character))
+    else:
+        grid._put(row, column, text)
+
+
 def _put(grid: Grid, row: int, column: int, value: Any, cell: Any) -> None:
     if isinstance(value, str):
         text = _unescape(_clean(value))
         if text:
-            grid._put(row, column, text)
+            _put_text(grid, row, column, text)
     elif isinstance(value, int | float) and not isinstance(value, bool) and "%" in (cell.number_format or ""):
         # A cell formatted as a percentage stores 1 for 100 %.
         grid._put(row, column, number_text(Decimal(format(value, ".15g")) * 100) + "%")
@@ -576,7 +594,7 @@ def csv_grid(text: str, delimiter: str, name: str, max_rows: int | None = None) 
             if len(text) > 1 and text.startswith("="):
                 grid._problem(row, column, text, _formula_text_message(row, column, text))
             else:
-                grid._put(row, column, _unescape(text))
+                _put_text(grid, row, column, _unescape(text))
     return grid
 
 

@@ -127,3 +127,40 @@
     if (pending.size && navigator.onLine !== false) retry();
   }, 5000);
 })();
+
+// Long texts (narratives, report sections): a textarea marked data-counter shows how many
+// characters it holds of its maxlength, so that nobody meets the bound by surprise.
+(function () {
+  "use strict";
+  function format(n) {
+    return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ".");
+  }
+  function update(area) {
+    var box = area.nextElementSibling;
+    if (!box || !box.classList.contains("char-counter")) return;
+    var max = parseInt(area.getAttribute("maxlength"), 10);
+    box.textContent = format(area.value.length) + " / " + format(max);
+    box.classList.toggle("char-counter-full", area.value.length >= max);
+  }
+  function attach(root) {
+    root.querySelectorAll("textarea[data-counter][maxlength]").forEach(function (area) {
+      var next = area.nextElementSibling;
+      if (!next || !next.classList.contains("char-counter")) {
+        var box = document.createElement("span");
+        box.className = "char-counter help";
+        box.setAttribute("aria-live", "polite");
+        area.insertAdjacentElement("afterend", box);
+      }
+      update(area);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    attach(document);
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    attach(event.detail.elt || document);
+  });
+  document.addEventListener("input", function (event) {
+    if (event.target.matches && event.target.matches("textarea[data-counter]")) update(event.target);
+  });
+})();
