@@ -333,6 +333,15 @@ IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 PROCEDURE_IMPORT_MAX_BYTES = env.int("PROCEDURE_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 # Evidence files attached to progress entries (photos, PDF, Office documents).
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
+# The budget of one PDF render (cchc_portal/lib/documents.py): HTML longer than this is refused
+# before layout (a long plan of 200 tasks is about 150,000 characters), and a layout still running
+# after CCHC_RENDER_TIMEOUT seconds is stopped, well within gunicorn's --timeout 60; either way the
+# user is told which part is too long. 0 seconds: lay out inside the worker, without a time bound.
+CCHC_RENDER_MAX_CHARS = env.int("CCHC_RENDER_MAX_CHARS", default=1_000_000)
+CCHC_RENDER_TIMEOUT = env.float("CCHC_RENDER_TIMEOUT", default=20.0)
+# Import files awaiting confirmation (media/imports/) and other leftovers are removed by
+# `manage.py cleanup` once older than this many hours.
+CCHC_TEMPORARY_FILE_HOURS = env.int("CCHC_TEMPORARY_FILE_HOURS", default=24)
 # Days after a report's deadline during which a late report is still accepted (marked late);
 # after that the period is closed for the unit until a reviewer reopens it.
 REPORT_LATE_DAYS = env.int("REPORT_LATE_DAYS", default=30)

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cchc_portal.lib import nd30
-from cchc_portal.lib.documents import render_pdf
+from cchc_portal.lib.documents import RenderTooLong, render_pdf
 from cchc_portal.lib.formatting import short_date
 from cchc_portal.lib.vietnamese import fold
 from procedures import listing
@@ -410,6 +410,15 @@ def listing_context(unit: Unit) -> dict[str, Any]:
     }
 
 
+def listing_parts(context: dict[str, Any]) -> dict[str, str]:
+    """The procedures' names on the board (the catalogue's text), for the message naming the longest."""
+    return {
+        f"thủ tục số {row['number']} ({row['procedure'].code})": row["procedure"].name
+        for section in context["sections"]
+        for row in section["rows"]
+    }
+
+
 @require_GET
 @unit_capability_required()
 def listing_page(request: HttpRequest, unit: Unit) -> HttpResponse:
@@ -420,7 +429,14 @@ def listing_page(request: HttpRequest, unit: Unit) -> HttpResponse:
 @unit_capability_required()
 def listing_pdf(request: HttpRequest, unit: Unit) -> HttpResponse:
     """The listing board as an A4 PDF in Tinos, to print and post at the one-stop shop."""
-    html = render_to_string("procedures/listing_pdf.html", listing_context(unit))
-    response = HttpResponse(render_pdf(html).pdf, content_type="application/pdf")
+    context = listing_context(unit)
+    try:
+        rendered = render_pdf(
+            render_to_string("procedures/listing_pdf.html", context), parts=listing_parts(context)
+        )
+    except RenderTooLong as exc:
+        messages.error(request, str(exc))
+        return redirect("procedures:listing", unit.pk)
+    response = HttpResponse(rendered.pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="bang-niem-yet-tthc-{unit.code}.pdf"'
     return response

@@ -20,6 +20,7 @@ from django.db.models import Avg, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cchc_portal.lib.documents import RenderedPdf, RenderTooLong
 from cchc_portal.lib.formatting import megabytes, number, parse_number, percent, short_date, time_of_day
 from plans.models import Aggregation, Plan, Status, Target
 from reports.models import (
@@ -873,19 +874,28 @@ def _signable(report: Report, by: Any, now: datetime.datetime | None) -> Report:
     return report
 
 
+def _rendered(report: Report) -> RenderedPdf:
+    """The report's PDF; one too long to lay out within the budget is a ReportError naming the part."""
+    from reports.pdf import render_report_pdf
+
+    try:
+        return render_report_pdf(report)
+    except RenderTooLong as exc:
+        raise ReportError(str(exc)) from exc
+
+
 @transaction.atomic
 def sign_as_leader(report: Report, *, by: Any, now: datetime.datetime | None = None) -> Report:
     """The leader signs the report on the server (their stored key), the rendering done under
     the report's lock so no save slips in between; the văn thư then numbers, seals and sends it."""
     from documents import services as documents
-    from reports.pdf import render_report_pdf
 
     report = _signable(report, by, now)
     document = _new_document(report)
     try:
         documents.sign_as_leader(
             document,
-            render_report_pdf(report),
+            _rendered(report),
             by=by,
             signer_name=report.signer_name,
             people=leaders_of(report),
@@ -900,7 +910,6 @@ def prepare_leader_token(report: Report, *, by: Any, now: datetime.datetime | No
     """The PDF the leader signs in their own tool (USB token); signing has started: the report's
     data is frozen until it is signed or the signing is cancelled."""
     from documents import services as documents
-    from reports.pdf import render_report_pdf
 
     report = _locked_report(report)
     current = report.document if report.document_id else None
@@ -909,7 +918,7 @@ def prepare_leader_token(report: Report, *, by: Any, now: datetime.datetime | No
     report = _signable(report, by, now)
     document = _new_document(report)
     try:
-        return documents.prepare_for_leader(document, render_report_pdf(report))
+        return documents.prepare_for_leader(document, _rendered(report))
     except documents.DocumentError as exc:
         raise _document_error(exc) from exc
 

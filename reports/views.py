@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
+from cchc_portal.lib.documents import RenderTooLong
 from cchc_portal.lib.formatting import megabytes
 from cchc_portal.lib.xlsx import table_xlsx
 from documents.forms import SignedUploadForm
@@ -420,7 +421,12 @@ def report_pdf(request: HttpRequest, unit: Unit, code: str) -> HttpResponseBase:
         return redirect("reports:index")
     if report_obj is None:
         return _not_started(request, unit, period, "report")
-    response = HttpResponse(render_report_pdf(report_obj).pdf, content_type="application/pdf")
+    try:
+        rendered = render_report_pdf(report_obj)
+    except RenderTooLong as exc:
+        messages.error(request, str(exc))
+        return redirect("reports:report", unit.pk, period.code)
+    response = HttpResponse(rendered.pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="bao-cao-{unit.code}-{period.code}.pdf"'
     return response
 
