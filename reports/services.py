@@ -34,7 +34,7 @@ from reports.models import (
     TargetResult,
 )
 from reports.periods import DEFAULT_DEADLINE_DAY, Period, required_periods
-from units.access import ALL_ENTRIES, ENTRY_EDITORS, is_member_of
+from units.access import ALL_ENTRIES, CLERK, ENTRY_EDITORS, REPORT_WORK, is_member_of
 from units.models import Membership, Unit
 
 
@@ -315,6 +315,23 @@ def tasks_for(plan: Plan, user: Any, unit: Unit, caps: frozenset[str]):
         return tasks
     roles = roles_at(user, unit)
     return tasks.filter(Q(group__lead_role__in=roles) | Q(co_roles__in=roles)).distinct()
+
+
+def may_open_evidence(report: Report, entry_id: int, user: Any, caps: frozenset[str]) -> bool:
+    """Whether the entry's evidence files are on a page the user sees: every entry's for the
+    report's office, leaders, văn thư and reviewers; an officer's own tasks' only."""
+    if caps & (ALL_ENTRIES | CLERK):
+        return True
+    return bool(caps & REPORT_WORK) and entries_for(report, user, caps).filter(pk=entry_id).exists()
+
+
+def evidence_entry_ids(report: Report, user: Any, caps: frozenset[str]) -> set[int] | None:
+    """The entries whose evidence the user may open (None: all of them), for the report page."""
+    if caps & (ALL_ENTRIES | CLERK):
+        return None
+    if not caps & REPORT_WORK:
+        return set()
+    return set(entries_for(report, user, caps).values_list("pk", flat=True))
 
 
 def can_edit_entries(report: Report, caps: frozenset[str]) -> bool:

@@ -314,11 +314,19 @@ def evidence_delete(request: HttpRequest, evidence_id: int) -> HttpResponse:
 @require_GET
 @login_required
 def evidence_file(request: HttpRequest, evidence_id: int) -> HttpResponseBase:
-    """An evidence file, only to people whose scope reaches the unit (others: 404)."""
+    """An evidence file, to those whose pages list it (outside the scope: 404; in scope
+    without the page's capability: 403): the report's page and its entries (an officer sees
+    only the tasks of their role), or the reviewers' pages above."""
     evidence = get_object_or_404(
-        Evidence.objects.filter(request.access.scope_q("entry__report__unit__path")).exclude(file=""),
+        Evidence.objects.filter(request.access.scope_q("entry__report__unit__path"))
+        .exclude(file="")
+        .select_related("entry__report__unit"),
         pk=evidence_id,
     )
+    report_obj = evidence.entry.report
+    caps = request.access.capabilities_at(report_obj.unit)
+    if not services.may_open_evidence(report_obj, evidence.entry_id, request.user, caps):
+        raise PermissionDenied
     try:
         handle = evidence.file.open("rb")
     except FileNotFoundError:
@@ -401,6 +409,7 @@ def report(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
             "sign_blocked": _sign_blocked(report_obj),
             "can_review": bool(REVIEW & caps) and not request.access.is_member_of(unit),
             "events": report_obj.events.select_related("by"),
+            "evidence_entries": services.evidence_entry_ids(report_obj, request.user, caps),
             "changes": services.changes_since_acceptance(report_obj) if report_obj.accepted_snapshot else [],
             "form": NarrativeForm(initial={f: getattr(report_obj, f) for f in NarrativeForm.base_fields}),
         },
