@@ -6,6 +6,7 @@ variable. Production (the default) refuses to start without its secrets; see REA
 """
 
 import importlib.util
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -181,11 +182,17 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling (django-axes): a username from one address is locked for a while after
-# repeated failures, so passwords cannot be guessed online.
+# Login throttling (django-axes, cchc_portal/lib/throttling.py): a username from one address is
+# locked for a while after AXES_FAILURE_LIMIT failures, and an address, whatever the usernames,
+# after AXES_ADDRESS_FAILURE_LIMIT, so passwords cannot be guessed online, one account or many.
+# The address is the client's as cchc_portal/lib/clients.py reads it (a forged X-Forwarded-For
+# counts for nothing); docs/deployment.md, *Login throttling*, weighs the trade-off.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+CCHC_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=30)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "cchc_portal.lib.throttling.LoginThrottle"
+AXES_CLIENT_IP_CALLABLE = "cchc_portal.lib.clients.client_address"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
@@ -354,17 +361,27 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=not DEBUG)
+# The client address every per-client limit uses (cchc_portal/lib/clients.py). Without a proxy it
+# is REMOTE_ADDR and X-Forwarded-For is ignored. Behind one, the client is the address the proxies
+# appended to X-Forwarded-For, not REMOTE_ADDR (which would be the proxy, so one stranger's
+# guesses would lock everybody out), but only on requests whose REMOTE_ADDR is a trusted proxy
+# (DJANGO_TRUSTED_PROXIES, addresses or networks; by default nginx on this host).
+# DJANGO_TRUSTED_PROXY_COUNT is how many proxies stand in front (nginx alone: 1; a load balancer
+# then nginx: 2); each appends the address it received from, so the client is that many entries
+# from the right, and what a client writes into the header itself is ignored.
+CCHC_TRUSTED_PROXIES: list[str] = []
+CCHC_TRUSTED_PROXY_COUNT = 0
 if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    # Login throttling counts failures per username and client address: behind the proxy the
-    # client is the last address the proxies appended to X-Forwarded-For, not REMOTE_ADDR (which
-    # would be the proxy, so one stranger's guesses would lock the officer out everywhere).
-    # DJANGO_TRUSTED_PROXY_COUNT is how many proxies stand in front (nginx alone: 1; a load
-    # balancer then nginx: 2); each appends the address it received from, so the client is that
-    # many entries from the right, and what a client writes into the header itself is ignored.
-    # (django-ipware counts only the proxies before the last one.)
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
-    AXES_IPWARE_PROXY_COUNT = max(0, env.int("DJANGO_TRUSTED_PROXY_COUNT", default=1) - 1)
+    CCHC_TRUSTED_PROXIES = env.list("DJANGO_TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
+    CCHC_TRUSTED_PROXY_COUNT = max(0, env.int("DJANGO_TRUSTED_PROXY_COUNT", default=1))
+    for _proxy in CCHC_TRUSTED_PROXIES:
+        try:
+            ipaddress.ip_network(_proxy, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"DJANGO_TRUSTED_PROXIES: “{_proxy}” không phải địa chỉ hay dải địa chỉ IP / is not an IP address or network."
+            ) from None
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy (Django's built-in middleware): no inline or third-party script.
