@@ -142,10 +142,11 @@ def _layout_in_child(html: str, base_url: str | None, sender: Any) -> None:
 
 
 def _context() -> Any:
-    """A forkserver: a clean single-threaded process that has WeasyPrint imported once, so each
-    render forks in milliseconds and inherits no thread, lock or database connection of ours."""
+    """A forkserver: a clean single-threaded process that has WeasyPrint imported and its fonts
+    read once (cchc_portal/lib/pdf_warmup.py), so each render forks in milliseconds and inherits
+    no thread, lock or database connection of ours."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["weasyprint"])
+    context.set_forkserver_preload(["cchc_portal.lib.pdf_warmup"])
     return context
 
 
