@@ -295,8 +295,16 @@ def plan_pdf(request: HttpRequest, plan: Plan) -> HttpResponse:
     try:
         rendered = render_plan_pdf(plan)
     except RenderTooLong as exc:
-        messages.error(request, str(exc))
-        return redirect("plans:detail", plan.pk)
+        return render(
+            request,
+            "documents/too_long.html",
+            {
+                "message": str(exc),
+                "back_url": reverse("plans:detail", args=[plan.pk]),
+                "back_label": _("Về kế hoạch"),
+            },
+            status=422,
+        )
     response = HttpResponse(rendered.pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="ke-hoach-{plan.year}-{plan.unit.code}-du-thao.pdf"'
     return response

@@ -17,6 +17,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -435,8 +436,16 @@ def listing_pdf(request: HttpRequest, unit: Unit) -> HttpResponse:
             render_to_string("procedures/listing_pdf.html", context), parts=listing_parts(context)
         )
     except RenderTooLong as exc:
-        messages.error(request, str(exc))
-        return redirect("procedures:listing", unit.pk)
+        return render(
+            request,
+            "documents/too_long.html",
+            {
+                "message": str(exc),
+                "back_url": reverse("procedures:listing", args=[unit.pk]),
+                "back_label": _("Về bảng niêm yết"),
+            },
+            status=422,
+        )
     response = HttpResponse(rendered.pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="bang-niem-yet-tthc-{unit.code}.pdf"'
     return response

@@ -433,8 +433,16 @@ def report_pdf(request: HttpRequest, unit: Unit, code: str) -> HttpResponseBase:
     try:
         rendered = render_report_pdf(report_obj)
     except RenderTooLong as exc:
-        messages.error(request, str(exc))
-        return redirect("reports:report", unit.pk, period.code)
+        return render(
+            request,
+            "documents/too_long.html",
+            {
+                "message": str(exc),
+                "back_url": reverse("reports:report", args=[unit.pk, period.code]),
+                "back_label": _("Về báo cáo"),
+            },
+            status=422,
+        )
     response = HttpResponse(rendered.pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="bao-cao-{unit.code}-{period.code}.pdf"'
     return response
