@@ -144,7 +144,9 @@ def _layout_in_child(html: str, base_url: str | None, sender: Any) -> None:
 def _context() -> Any:
     """A forkserver: a clean single-threaded process that has WeasyPrint imported and its fonts
     read once (cchc_portal/lib/pdf_warmup.py), so each render forks in milliseconds and inherits
-    no thread, lock or database connection of ours."""
+    no thread, lock or database connection of ours. As with any multiprocessing start method but
+    fork, the server imports the main script as __mp_main__: manage.py, gunicorn and pytest guard
+    their work with `if __name__ == "__main__"`, and so must any script that renders."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["cchc_portal.lib.pdf_warmup"])
     return context
