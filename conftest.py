@@ -123,6 +123,9 @@ def build_world() -> SimpleNamespace:
     grant(leader_a, commune_a, "chu-tich")
     reviewer = make_user("snv.danang", first_name="Mai", last_name="Hoàng Thị")
     grant(reviewer, danang, "chuyen-vien-so-noi-vu")
+    # The city's vice-chair: signs the city's own documents, reviews nobody (no review_reports).
+    vice_chair = make_user("phochutich.danang", first_name="Bình", last_name="Võ Văn")
+    grant(vice_chair, danang, "pho-chu-tich", manage_plans=False)
     other_reviewer = make_user("snv.quangngai", first_name="Tú", last_name="Đặng Văn")
     grant(other_reviewer, quangngai, "chuyen-vien-so-noi-vu")
     # The văn thư of commune A: numbers, seals and issues its documents (not a matrix persona).
@@ -143,6 +146,7 @@ def build_world() -> SimpleNamespace:
         leader_a=leader_a,
         clerk_a=clerk_a,
         reviewer=reviewer,
+        vice_chair=vice_chair,
         other_reviewer=other_reviewer,
         admin=admin,
     )
@@ -153,7 +157,16 @@ def world(db) -> SimpleNamespace:
     return build_world()
 
 
-PERSONAS = ["officer_a", "officer_b", "leader_a", "reviewer", "other_reviewer", "admin", "anonymous"]
+PERSONAS = [
+    "officer_a",
+    "officer_b",
+    "leader_a",
+    "reviewer",
+    "vice_chair",
+    "other_reviewer",
+    "admin",
+    "anonymous",
+]
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ variable. Production (the default) refuses to start without its secrets; see REA
 """
 
 import importlib.util
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -183,11 +184,17 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling (django-axes): a username from one address is locked for a while after
-# repeated failures, so passwords cannot be guessed online.
+# Login throttling (django-axes, cchc_portal/lib/throttling.py): a username from one address is
+# locked for a while after AXES_FAILURE_LIMIT failures, and an address, whatever the usernames,
+# after AXES_ADDRESS_FAILURE_LIMIT, so passwords cannot be guessed online, one account or many.
+# The address is the client's as cchc_portal/lib/clients.py reads it (a forged X-Forwarded-For
+# counts for nothing); docs/deployment.md, *Login throttling*, weighs the trade-off.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+CCHC_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=30)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "cchc_portal.lib.throttling.LoginThrottle"
+AXES_CLIENT_IP_CALLABLE = "cchc_portal.lib.clients.client_address"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
@@ -335,6 +342,15 @@ IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 PROCEDURE_IMPORT_MAX_BYTES = env.int("PROCEDURE_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 # Evidence files attached to progress entries (photos, PDF, Office documents).
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
+# The budget of one PDF render (cchc_portal/lib/documents.py): HTML longer than this is refused
+# before layout (a long plan of 200 tasks is about 150,000 characters), and a layout still running
+# after CCHC_RENDER_TIMEOUT seconds is stopped, well within gunicorn's --timeout 60; either way the
+# user is told which part is too long. 0 seconds: lay out inside the worker, without a time bound.
+CCHC_RENDER_MAX_CHARS = env.int("CCHC_RENDER_MAX_CHARS", default=1_000_000)
+CCHC_RENDER_TIMEOUT = env.float("CCHC_RENDER_TIMEOUT", default=20.0)
+# Import files awaiting confirmation (media/imports/) and other leftovers are removed by
+# `manage.py cleanup` once older than this many hours.
+CCHC_TEMPORARY_FILE_HOURS = env.int("CCHC_TEMPORARY_FILE_HOURS", default=24)
 # Days after a report's deadline during which a late report is still accepted (marked late);
 # after that the period is closed for the unit until a reviewer reopens it.
 REPORT_LATE_DAYS = env.int("REPORT_LATE_DAYS", default=30)
@@ -347,17 +363,27 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=not DEBUG)
+# The client address every per-client limit uses (cchc_portal/lib/clients.py). Without a proxy it
+# is REMOTE_ADDR and X-Forwarded-For is ignored. Behind one, the client is the address the proxies
+# appended to X-Forwarded-For, not REMOTE_ADDR (which would be the proxy, so one stranger's
+# guesses would lock everybody out), but only on requests whose REMOTE_ADDR is a trusted proxy
+# (DJANGO_TRUSTED_PROXIES, addresses or networks; by default nginx on this host).
+# DJANGO_TRUSTED_PROXY_COUNT is how many proxies stand in front (nginx alone: 1; a load balancer
+# then nginx: 2); each appends the address it received from, so the client is that many entries
+# from the right, and what a client writes into the header itself is ignored.
+CCHC_TRUSTED_PROXIES: list[str] = []
+CCHC_TRUSTED_PROXY_COUNT = 0
 if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    # Login throttling counts failures per username and client address: behind the proxy the
-    # client is the last address the proxies appended to X-Forwarded-For, not REMOTE_ADDR (which
-    # would be the proxy, so one stranger's guesses would lock the officer out everywhere).
-    # DJANGO_TRUSTED_PROXY_COUNT is how many proxies stand in front (nginx alone: 1; a load
-    # balancer then nginx: 2); each appends the address it received from, so the client is that
-    # many entries from the right, and what a client writes into the header itself is ignored.
-    # (django-ipware counts only the proxies before the last one.)
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
-    AXES_IPWARE_PROXY_COUNT = max(0, env.int("DJANGO_TRUSTED_PROXY_COUNT", default=1) - 1)
+    CCHC_TRUSTED_PROXIES = env.list("DJANGO_TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
+    CCHC_TRUSTED_PROXY_COUNT = max(0, env.int("DJANGO_TRUSTED_PROXY_COUNT", default=1))
+    for _proxy in CCHC_TRUSTED_PROXIES:
+        try:
+            ipaddress.ip_network(_proxy, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"DJANGO_TRUSTED_PROXIES: “{_proxy}” không phải địa chỉ hay dải địa chỉ IP / is not an IP address or network."
+            ) from None
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy (Django's built-in middleware): no inline or third-party script.

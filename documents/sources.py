@@ -9,11 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from units.access import DOCUMENT_SIGNING
+
 
 @dataclass(frozen=True)
 class Source:
     label: str
     url: str
+    # Who may open the document's files: the capabilities (at the document's unit) its page asks
+    # for, None when everyone in scope sees the page. The files follow their page.
+    readers: frozenset[str] | None = None
+    # Who may open the file of a signing step: those who take part in signing this kind.
+    signers: frozenset[str] = DOCUMENT_SIGNING
 
 
 Finder = Callable[[list[int]], dict[int, Source]]

@@ -125,12 +125,17 @@ def register_export(request: HttpRequest, unit: Unit) -> HttpResponse:
     return response
 
 
-def _document_for_user(request: HttpRequest, document_id: int) -> tuple[OutgoingDocument, frozenset]:
+def _document_for_user(
+    request: HttpRequest, document_id: int
+) -> tuple[OutgoingDocument, frozenset, sources.Source | None]:
+    """The document in the user's scope (others: 404), the user's capabilities at its unit and
+    what it is (a plan, a report: whose page decides who may open its files)."""
     document = get_object_or_404(
         OutgoingDocument.objects.filter(request.access.scope_q("unit__path")).select_related("unit__kind"),
         pk=document_id,
     )
-    return document, request.access.capabilities_at(document.unit)
+    source = sources.sources_of([document.pk]).get(document.pk)
+    return document, request.access.capabilities_at(document.unit), source
 
 
 def _pdf(field, filename: str) -> FileResponse:
@@ -149,8 +154,13 @@ def _filename(document: OutgoingDocument, suffix: str = "") -> str:
 @require_GET
 @login_required
 def download(request: HttpRequest, document_id: int) -> HttpResponseBase:
-    """The signed document, for people in scope (and for anyone through the verification page)."""
-    document, _caps = _document_for_user(request, document_id)
+    """The signed document, for those who see it listed: on the register, or on its page (a plan's
+    page is open to everyone in scope, a report's to those who work on or review it). Anyone may
+    also fetch an issued document through the public verification page, by its code."""
+    document, caps, source = _document_for_user(request, document_id)
+    page_readers = source.readers if source is not None else frozenset()
+    if page_readers is not None and not (REGISTER_READERS | page_readers) & caps:
+        raise PermissionDenied
     if not document.signed_pdf:
         raise PermissionDenied
     return _pdf(document.signed_pdf, _filename(document))
@@ -169,9 +179,9 @@ WORKING_FILES = {
 @require_GET
 @login_required
 def working(request: HttpRequest, document_id: int) -> HttpResponseBase:
-    """The PDF of the document's current signing step, for those who take part in it."""
-    document, caps = _document_for_user(request, document_id)
-    if not DOCUMENT_SIGNING & caps:
+    """The PDF of the document's current signing step, for those who take part in signing its kind."""
+    document, caps, source = _document_for_user(request, document_id)
+    if not (source.signers if source is not None else DOCUMENT_SIGNING) & caps:
         raise PermissionDenied
     field_name, suffix = WORKING_FILES.get(document.state, ("", ""))
     field = getattr(document, field_name, None) if field_name else None
@@ -182,7 +192,6 @@ def working(request: HttpRequest, document_id: int) -> HttpResponseBase:
             )
         else:
             messages.error(request, _("Văn bản chưa có bản PDF ở bước này."))
-        source = sources.sources_of([document.pk]).get(document.pk)
         return redirect(source.url if source else "home")
     return _pdf(field, _filename(document, suffix))
 

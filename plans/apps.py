@@ -8,9 +8,13 @@ def plan_documents(document_ids: list[int]) -> dict:
 
     from documents.sources import Source
     from plans.models import Plan
+    from units.access import CLERK, PLAN_SIGNING
 
+    # The plan's page is open to everyone in scope (readers None), as its signed PDF.
     return {
-        plan.document_id: Source(str(_("Kế hoạch")), reverse("plans:detail", args=[plan.pk]))
+        plan.document_id: Source(
+            str(_("Kế hoạch")), reverse("plans:detail", args=[plan.pk]), signers=PLAN_SIGNING | CLERK
+        )
         for plan in Plan.objects.filter(document_id__in=document_ids).only("pk", "document_id")
     }
 

@@ -151,11 +151,35 @@ def metadata(doc: PlanDocument) -> dict[str, str]:
     }
 
 
+def _flatten(lines: list[Line]) -> list[Line]:
+    return [x for line in lines for x in (line, *_flatten(line.children))]
+
+
+def plan_parts(doc: PlanDocument, rows: list[TaskRow]) -> dict[str, str]:
+    """What the plan's people wrote, each named as the editor shows it, for the message that
+    says which part is too long to print."""
+    parts = {"trích yếu": doc.summary, "phần căn cứ": "\n".join([*doc.legal_bases, doc.basis])}
+    for section in doc.sections:
+        parts[f"tên mục {section.label}"] = section.title
+        for index, line in enumerate(_flatten(section.lines), start=1):
+            parts[f"đoạn {index} của mục {section.label}"] = f"{line.label} {line.text}"
+    for row in rows:
+        what = "nhóm nhiệm vụ" if row.is_group else "nhiệm vụ"
+        parts[f"{what} {row.number} của phụ lục"] = " ".join(
+            [row.title, row.partners, row.timing, *row.targets]
+        )
+    return parts
+
+
 def plan_html(plan: Plan) -> str:
+    return _plan_html(plan)[0]
+
+
+def _plan_html(plan: Plan) -> tuple[str, dict[str, str]]:
     full = load_plan(plan.pk)
     doc = build(full)
     rows = task_rows(full)
-    return render_to_string(
+    html = render_to_string(
         "plans/plan_pdf.html",
         {
             "doc": doc,
@@ -167,8 +191,11 @@ def plan_html(plan: Plan) -> str:
             "verification": verification_line(full.document if full.document_id else None),
         },
     )
+    return html, plan_parts(doc, rows)
 
 
 def render_plan_pdf(plan: Plan) -> RenderedPdf:
-    """The plan as a PDF (NĐ 30/2020), with the signature areas "person" and "organisation"."""
-    return render_pdf(plan_html(plan))
+    """The plan as a PDF (NĐ 30/2020), with the signature areas "person" and "organisation".
+    Past the render budget: `RenderTooLong`, naming the longest part."""
+    html, parts = _plan_html(plan)
+    return render_pdf(html, parts=parts)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cchc_portal.lib import nd30
+from cchc_portal.lib.documents import RenderedPdf, RenderTooLong
 from documents import services as documents
 from documents.models import DocumentType, OutgoingDocument
 from plans.models import (
@@ -600,12 +601,20 @@ def _pending(plan: Plan, *states: str) -> OutgoingDocument:
     return document
 
 
+def _rendered(plan: Plan) -> RenderedPdf:
+    """The plan's PDF; a plan too long to lay out within the budget is a PlanError naming the part."""
+    from plans.pdf import render_plan_pdf
+
+    try:
+        return render_plan_pdf(plan)
+    except RenderTooLong as exc:
+        raise PlanError(str(exc)) from exc
+
+
 @transaction.atomic
 def sign_as_leader(plan: Plan, *, by: Any) -> Plan:
     """The leader signs the approved plan on the server (their stored key); the văn thư then
     numbers, seals and issues it (`issue_by_clerk`)."""
-    from plans.pdf import render_plan_pdf
-
     plan = _approved(plan)
     if not plan.signer_name.strip():
         plan.signer_name = by.get_full_name()
@@ -613,7 +622,7 @@ def sign_as_leader(plan: Plan, *, by: Any) -> Plan:
     document = _new_document(plan)
     try:
         documents.sign_as_leader(
-            document, render_plan_pdf(plan), by=by, signer_name=plan.signer_name, people=leaders_of(plan)
+            document, _rendered(plan), by=by, signer_name=plan.signer_name, people=leaders_of(plan)
         )
     except documents.DocumentError as exc:
         raise _document_error(exc) from exc
@@ -625,8 +634,6 @@ def sign_as_leader(plan: Plan, *, by: Any) -> Plan:
 def prepare_leader_token(plan: Plan, *, by: Any) -> OutgoingDocument:
     """The PDF the leader signs in their own tool (USB token); the same one again while the
     plan has not changed."""
-    from plans.pdf import render_plan_pdf
-
     plan = _approved(plan)
     current = plan.document if plan.document_id else None
     if (
@@ -638,7 +645,7 @@ def prepare_leader_token(plan: Plan, *, by: Any) -> OutgoingDocument:
         return current
     document = _new_document(plan)
     try:
-        return documents.prepare_for_leader(document, render_plan_pdf(plan))
+        return documents.prepare_for_leader(document, _rendered(plan))
     except documents.DocumentError as exc:
         raise _document_error(exc) from exc
 

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from cchc_portal.audit import history_entries
 from cchc_portal.lib import imports
+from cchc_portal.lib.documents import RenderTooLong
 from cchc_portal.lib.spreadsheets import SpreadsheetError, number_text
 from documents import services as document_services
 from documents.forms import SignedUploadForm
@@ -291,7 +292,20 @@ def plan_pdf(request: HttpRequest, plan: Plan) -> HttpResponse:
     """The plan as its PDF would be: a draft preview until the signed document exists."""
     from plans.pdf import render_plan_pdf
 
-    response = HttpResponse(render_plan_pdf(plan).pdf, content_type="application/pdf")
+    try:
+        rendered = render_plan_pdf(plan)
+    except RenderTooLong as exc:
+        return render(
+            request,
+            "documents/too_long.html",
+            {
+                "message": str(exc),
+                "back_url": reverse("plans:detail", args=[plan.pk]),
+                "back_label": _("Về kế hoạch"),
+            },
+            status=422,
+        )
+    response = HttpResponse(rendered.pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="ke-hoach-{plan.year}-{plan.unit.code}-du-thao.pdf"'
     return response
 

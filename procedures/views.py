@@ -17,6 +17,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -25,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cchc_portal.lib import nd30
 from cchc_portal.lib.bounds import BoundedForm, check_text, control_character, shown
-from cchc_portal.lib.documents import render_pdf
+from cchc_portal.lib.documents import RenderTooLong, render_pdf
 from cchc_portal.lib.formatting import short_date
 from cchc_portal.lib.vietnamese import fold
 from procedures import listing
@@ -421,6 +422,15 @@ def listing_context(unit: Unit) -> dict[str, Any]:
     }
 
 
+def listing_parts(context: dict[str, Any]) -> dict[str, str]:
+    """The procedures' names on the board (the catalogue's text), for the message naming the longest."""
+    return {
+        f"thủ tục số {row['number']} ({row['procedure'].code})": row["procedure"].name
+        for section in context["sections"]
+        for row in section["rows"]
+    }
+
+
 @require_GET
 @unit_capability_required()
 def listing_page(request: HttpRequest, unit: Unit) -> HttpResponse:
@@ -431,7 +441,22 @@ def listing_page(request: HttpRequest, unit: Unit) -> HttpResponse:
 @unit_capability_required()
 def listing_pdf(request: HttpRequest, unit: Unit) -> HttpResponse:
     """The listing board as an A4 PDF in Tinos, to print and post at the one-stop shop."""
-    html = render_to_string("procedures/listing_pdf.html", listing_context(unit))
-    response = HttpResponse(render_pdf(html).pdf, content_type="application/pdf")
+    context = listing_context(unit)
+    try:
+        rendered = render_pdf(
+            render_to_string("procedures/listing_pdf.html", context), parts=listing_parts(context)
+        )
+    except RenderTooLong as exc:
+        return render(
+            request,
+            "documents/too_long.html",
+            {
+                "message": str(exc),
+                "back_url": reverse("procedures:listing", args=[unit.pk]),
+                "back_label": _("Về bảng niêm yết"),
+            },
+            status=422,
+        )
+    response = HttpResponse(rendered.pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="bang-niem-yet-tthc-{unit.code}.pdf"'
     return response

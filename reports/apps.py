@@ -8,11 +8,14 @@ def report_documents(document_ids: list[int]) -> dict:
 
     from documents.sources import Source
     from reports.models import Report
+    from units.access import CLERK, REPORT_SIGNING, REPORT_WORK, REVIEW
 
     return {
         report.document_id: Source(
             str(_("Báo cáo %(period)s") % {"period": report.period.label}),
             reverse("reports:report", args=[report.unit_id, report.period.code]),
+            readers=REPORT_WORK | REVIEW | CLERK,  # as reports.views.report
+            signers=REPORT_SIGNING | CLERK,
         )
         for report in Report.objects.filter(document_id__in=document_ids).only(
             "pk", "document_id", "unit_id", "year", "period_kind", "period_number"

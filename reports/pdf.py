@@ -193,5 +193,31 @@ def report_html(report: Report, *, signer_name: str = "") -> str:
     )
 
 
+# The narrative's fields as the report page labels them, for the message naming the longest.
+NARRATIVE_PARTS = {
+    "recipient": "ô “Nơi nhận”",
+    "results": "phần “Kết quả thực hiện”",
+    "strengths": "phần “Ưu điểm”",
+    "weaknesses": "phần “Tồn tại, hạn chế”",
+    "causes": "phần “Nguyên nhân”",
+    "next_tasks": "phần “Nhiệm vụ kỳ tới”",
+    "proposals": "phần “Đề xuất, kiến nghị”",
+}
+
+
+def report_parts(report: Report) -> dict[str, str]:
+    """What the report's people wrote (the narrative; the tasks' titles come from the plan)."""
+    parts = {label: getattr(report, name) or "" for name, label in NARRATIVE_PARTS.items()}
+    for index, title in enumerate(
+        report.entries.order_by("task__group__position", "task__position", "task__pk").values_list(
+            "task__title", flat=True
+        ),
+        start=1,
+    ):
+        parts[f"tên nhiệm vụ {index} của phụ lục (sửa trong kế hoạch)"] = title
+    return parts
+
+
 def render_report_pdf(report: Report, *, signer_name: str = "") -> RenderedPdf:
-    return render_pdf(report_html(report, signer_name=signer_name))
+    """Past the render budget: `RenderTooLong`, naming the longest part."""
+    return render_pdf(report_html(report, signer_name=signer_name), parts=report_parts(report))

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cchc_portal.lib.bounds import NARRATIVE_MAX, REASON_MAX, check_text, decimal_in_range, shown
+from cchc_portal.lib.documents import RenderedPdf, RenderTooLong
 from cchc_portal.lib.formatting import megabytes, number, parse_number, percent, short_date, time_of_day
 from plans.models import Aggregation, Plan, Status, Target
 from reports.models import (
@@ -35,7 +36,7 @@ from reports.models import (
     TargetResult,
 )
 from reports.periods import DEFAULT_DEADLINE_DAY, Period, required_periods
-from units.access import ALL_ENTRIES, ENTRY_EDITORS, is_member_of
+from units.access import ALL_ENTRIES, CLERK, ENTRY_EDITORS, REPORT_WORK, is_member_of
 from units.models import Membership, Unit
 
 
@@ -316,6 +317,23 @@ def tasks_for(plan: Plan, user: Any, unit: Unit, caps: frozenset[str]):
         return tasks
     roles = roles_at(user, unit)
     return tasks.filter(Q(group__lead_role__in=roles) | Q(co_roles__in=roles)).distinct()
+
+
+def may_open_evidence(report: Report, entry_id: int, user: Any, caps: frozenset[str]) -> bool:
+    """Whether the entry's evidence files are on a page the user sees: every entry's for the
+    report's office, leaders, văn thư and reviewers; an officer's own tasks' only."""
+    if caps & (ALL_ENTRIES | CLERK):
+        return True
+    return bool(caps & REPORT_WORK) and entries_for(report, user, caps).filter(pk=entry_id).exists()
+
+
+def evidence_entry_ids(report: Report, user: Any, caps: frozenset[str]) -> set[int] | None:
+    """The entries whose evidence the user may open (None: all of them), for the report page."""
+    if caps & (ALL_ENTRIES | CLERK):
+        return None
+    if not caps & REPORT_WORK:
+        return set()
+    return set(entries_for(report, user, caps).values_list("pk", flat=True))
 
 
 def can_edit_entries(report: Report, caps: frozenset[str]) -> bool:
@@ -897,19 +915,28 @@ def _signable(report: Report, by: Any, now: datetime.datetime | None) -> Report:
     return report
 
 
+def _rendered(report: Report) -> RenderedPdf:
+    """The report's PDF; one too long to lay out within the budget is a ReportError naming the part."""
+    from reports.pdf import render_report_pdf
+
+    try:
+        return render_report_pdf(report)
+    except RenderTooLong as exc:
+        raise ReportError(str(exc)) from exc
+
+
 @transaction.atomic
 def sign_as_leader(report: Report, *, by: Any, now: datetime.datetime | None = None) -> Report:
     """The leader signs the report on the server (their stored key), the rendering done under
     the report's lock so no save slips in between; the văn thư then numbers, seals and sends it."""
     from documents import services as documents
-    from reports.pdf import render_report_pdf
 
     report = _signable(report, by, now)
     document = _new_document(report)
     try:
         documents.sign_as_leader(
             document,
-            render_report_pdf(report),
+            _rendered(report),
             by=by,
             signer_name=report.signer_name,
             people=leaders_of(report),
@@ -924,7 +951,6 @@ def prepare_leader_token(report: Report, *, by: Any, now: datetime.datetime | No
     """The PDF the leader signs in their own tool (USB token); signing has started: the report's
     data is frozen until it is signed or the signing is cancelled."""
     from documents import services as documents
-    from reports.pdf import render_report_pdf
 
     report = _locked_report(report)
     current = report.document if report.document_id else None
@@ -933,7 +959,7 @@ def prepare_leader_token(report: Report, *, by: Any, now: datetime.datetime | No
     report = _signable(report, by, now)
     document = _new_document(report)
     try:
-        return documents.prepare_for_leader(document, render_report_pdf(report))
+        return documents.prepare_for_leader(document, _rendered(report))
     except documents.DocumentError as exc:
         raise _document_error(exc) from exc
 

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import reswap, retarget
 
 from cchc_portal.lib.bounds import NAME_MAX, SECTION_MAX, BoundedForm, parse_id
+from cchc_portal.lib.documents import RenderTooLong
 from cchc_portal.lib.formatting import megabytes
 from cchc_portal.lib.xlsx import table_xlsx
 from documents.forms import SignedUploadForm
@@ -315,11 +316,19 @@ def evidence_delete(request: HttpRequest, evidence_id: int) -> HttpResponse:
 @require_GET
 @login_required
 def evidence_file(request: HttpRequest, evidence_id: int) -> HttpResponseBase:
-    """An evidence file, only to people whose scope reaches the unit (others: 404)."""
+    """An evidence file, to those whose pages list it (outside the scope: 404; in scope
+    without the page's capability: 403): the report's page and its entries (an officer sees
+    only the tasks of their role), or the reviewers' pages above."""
     evidence = get_object_or_404(
-        Evidence.objects.filter(request.access.scope_q("entry__report__unit__path")).exclude(file=""),
+        Evidence.objects.filter(request.access.scope_q("entry__report__unit__path"))
+        .exclude(file="")
+        .select_related("entry__report__unit"),
         pk=evidence_id,
     )
+    report_obj = evidence.entry.report
+    caps = request.access.capabilities_at(report_obj.unit)
+    if not services.may_open_evidence(report_obj, evidence.entry_id, request.user, caps):
+        raise PermissionDenied
     try:
         handle = evidence.file.open("rb")
     except FileNotFoundError:
@@ -462,6 +471,7 @@ def _report_page(
             "sign_blocked": _sign_blocked(report_obj),
             "can_review": bool(REVIEW & caps) and not request.access.is_member_of(unit),
             "events": report_obj.events.select_related("by"),
+            "evidence_entries": services.evidence_entry_ids(report_obj, request.user, caps),
             "changes": services.changes_since_acceptance(report_obj) if report_obj.accepted_snapshot else [],
             "form": form,
             "narrative_fields": list(zip(form, NARRATIVE_LABELS, strict=True)),
@@ -484,7 +494,20 @@ def report_pdf(request: HttpRequest, unit: Unit, code: str) -> HttpResponseBase:
         return redirect("reports:index")
     if report_obj is None:
         return _not_started(request, unit, period, "report")
-    response = HttpResponse(render_report_pdf(report_obj).pdf, content_type="application/pdf")
+    try:
+        rendered = render_report_pdf(report_obj)
+    except RenderTooLong as exc:
+        return render(
+            request,
+            "documents/too_long.html",
+            {
+                "message": str(exc),
+                "back_url": reverse("reports:report", args=[unit.pk, period.code]),
+                "back_label": _("Về báo cáo"),
+            },
+            status=422,
+        )
+    response = HttpResponse(rendered.pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="bao-cao-{unit.code}-{period.code}.pdf"'
     return response
 

@@ -40,8 +40,10 @@ def only(allowed: set[str], denied: int = NOT_FOUND, status: int = OK) -> dict[s
     }
 
 
-COMMUNE_A_VIEWERS = {"officer_a", "leader_a", "reviewer", "admin"}
-ALL_IN_DANANG = {"officer_a", "officer_b", "leader_a", "reviewer", "admin"}
+# The city's vice-chair (approve_sign at Đà Nẵng only) sees the whole city: its units, plans and
+# listings, but none of the communes' report work, which is for those who do or review it.
+COMMUNE_A_VIEWERS = {"officer_a", "leader_a", "reviewer", "vice_chair", "admin"}
+ALL_IN_DANANG = {"officer_a", "officer_b", "leader_a", "reviewer", "vice_chair", "admin"}
 
 
 def editors_of(allowed: set[str], viewers: set[str], status: int = OK) -> dict[str, int]:
@@ -51,6 +53,8 @@ def editors_of(allowed: set[str], viewers: set[str], status: int = OK) -> dict[s
 
 
 PROVINCE_VIEWERS = {"reviewer", "admin"}
+# Who sees the province at all (its reviewing pages answer 403 to the others of them).
+PROVINCE_MEMBERS = PROVINCE_VIEWERS | {"vice_chair"}
 OTHER_PROVINCE_VIEWERS = {"other_reviewer", "admin"}
 
 
@@ -62,10 +66,12 @@ def report_b(w):
 
         from django.core.files.base import ContentFile
 
+        from plans.models import Task, TaskGroup
         from reports import services as reports
-        from reports.models import Evidence
+        from reports.models import Entry, Evidence
         from reports.periods import Period
         from reports.tests.conftest import cascade
+        from units.models import Role
 
         cascade(w.commune_b, w.province_plan, rules={"annual": 20, "half_year": 20})
         report = reports.open_report(w.commune_b, Period(w.province_plan.year, "annual"))
@@ -75,10 +81,45 @@ def report_b(w):
         evidence = Evidence(entry=entry, name="anh.png", size=3, content_type="image/png")
         evidence.file.save("anh.png", ContentFile(b"png"), save=True)
         w.report_b, w.entry_b, w.evidence_b = report, entry, evidence
+        # A task led by the one-stop centre, not the culture officer's: its entry and evidence are
+        # on the office's pages, not on his.
+        centre = Role.objects.get(code="trung-tam-phuc-vu-hcc")
+        group = TaskGroup.objects.create(plan=report.plan, heading="Trung tâm", lead_role=centre, position=9)
+        task = Task.objects.create(plan=report.plan, group=group, title="Niêm yết TTHC tại Trung tâm")
+        other = Evidence(entry=Entry.objects.create(report=report, task=task), name="bang.pdf", size=3)
+        other.file.save("bang.pdf", ContentFile(b"pdf"), save=True)
+        w.evidence_other_role_b = other
         w.period_b = report.period.code
         # A period of the same plan that nobody has started: its pages create nothing.
         w.unstarted_b = Period(w.province_plan.year, "half_year", 1).code
     return w
+
+
+def issued_report_b(w) -> int:
+    """Commune B's annual report (report_b), issued as a signed document: its document's id."""
+    if not hasattr(w, "issued_report_b"):
+        import datetime
+
+        from django.core.files.base import ContentFile
+
+        from documents.models import DocumentType, OutgoingDocument
+
+        report = report_b(w).report_b
+        document = OutgoingDocument(
+            unit=w.commune_b,
+            document_type=DocumentType.REPORT,
+            symbol="BC-UBND",
+            subject="Báo cáo 6 tháng cuối năm",
+            state=OutgoingDocument.State.ISSUED,
+            year=w.province_plan.year,
+            number=900,  # past the plans' numbers
+            issued_on=datetime.date(w.province_plan.year, 12, 20),
+        )
+        document.signed_pdf.save("bc.pdf", ContentFile(b"%PDF-1.7 signed"), save=True)
+        report.document = document
+        report.save(update_fields=["document"])
+        w.issued_report_b = document.pk
+    return w.issued_report_b
 
 
 def procedure_code(w):
@@ -97,6 +138,8 @@ def procedure_code(w):
 
 ENTRY_DATA = {"status": "in_progress", "progress": "10", "narrative": "Đang làm", "lock_version": "1"}
 COMMUNE_B_VIEWERS = {"officer_b", "reviewer", "admin"}
+# Who sees commune B at all: its report pages answer 403 to the vice-chair.
+COMMUNE_B_SEERS = COMMUNE_B_VIEWERS | {"vice_chair"}
 
 MATRIX = [
     Row("home", everyone(OK)),
@@ -108,8 +151,8 @@ MATRIX = [
     Row("audit_log", only({"admin"}, denied=FORBIDDEN)),
     Row("units:directory", everyone(OK)),
     Row("units:detail", only(COMMUNE_A_VIEWERS), lambda w: [w.commune_a.pk]),
-    Row("units:detail", only({"officer_b", "reviewer", "admin"}), lambda w: [w.commune_b.pk]),
-    Row("units:detail", only(PROVINCE_VIEWERS), lambda w: [w.danang.pk]),
+    Row("units:detail", only(COMMUNE_B_SEERS), lambda w: [w.commune_b.pk]),
+    Row("units:detail", only(PROVINCE_MEMBERS), lambda w: [w.danang.pk]),
     Row("units:detail", only(OTHER_PROVINCE_VIEWERS), lambda w: [w.commune_c.pk]),
     Row("units:detail", only(set()), lambda w: [999999]),
     Row("units:history", only(COMMUNE_A_VIEWERS), lambda w: [w.commune_a.pk]),
@@ -191,11 +234,11 @@ MATRIX = [
     Row("plans:edit", editors_of({"reviewer"}, ALL_IN_DANANG, REDIRECT), lambda w: [w.province_plan.pk]),
     Row("plans:pdf", only(COMMUNE_A_VIEWERS), lambda w: [w.plan_a.pk]),
     # The signed PDF from a USB token: the leader's (approve-and-sign at the plan's unit) or,
-    # once numbered, the văn thư's; the office that drafts the plan may not (Đà Nẵng has no
-    # leader among the personas).
+    # once numbered, the văn thư's; the office that drafts the plan may not (Đà Nẵng's leader is
+    # the vice-chair).
     Row(
         "plans:upload_signed",
-        editors_of(set(), ALL_IN_DANANG, REDIRECT),
+        editors_of({"vice_chair"}, ALL_IN_DANANG, REDIRECT),
         lambda w: [w.province_plan.pk],
         "post",
     ),
@@ -210,13 +253,19 @@ MATRIX = [
         editors_of({"leader_a", "reviewer", "admin"}, COMMUNE_A_VIEWERS),
         lambda w: [w.commune_a.pk],
     ),
-    # The province plan's document (numbered, not yet signed): only the province sees it here.
-    Row("documents:download", editors_of(set(), PROVINCE_VIEWERS), lambda w: [w.province_plan.document_id]),
+    # The province plan's document (numbered, not yet signed): only the province sees it here;
+    # its office and its leader (the vice-chair) take part in signing it.
+    Row("documents:download", editors_of(set(), PROVINCE_MEMBERS), lambda w: [w.province_plan.document_id]),
     Row(
         "documents:working",
-        editors_of({"reviewer"}, PROVINCE_VIEWERS, REDIRECT),
+        editors_of({"reviewer", "vice_chair"}, PROVINCE_MEMBERS, REDIRECT),
         lambda w: [w.province_plan.document_id],
     ),
+    # Commune B's issued report: its file follows the report's page (those who work on or review
+    # the report; the vice-chair, who sees the commune but neither, gets 403), and its signing
+    # steps' files those who sign reports there (nobody among the personas).
+    Row("documents:download", editors_of(COMMUNE_B_VIEWERS, COMMUNE_B_SEERS), lambda w: [issued_report_b(w)]),
+    Row("documents:working", editors_of(set(), COMMUNE_B_SEERS), lambda w: [issued_report_b(w)]),
     # Verification is public: anyone may check a document.
     Row("documents:verify", everyone(OK, anonymous=OK)),
     Row(
@@ -232,74 +281,124 @@ MATRIX = [
     Row("admin:documents_signingcredential_upload", only({"admin"}, denied=REDIRECT)),
     # Reports of commune B: its officer enters; the province reviews; commune A never sees them.
     Row("reports:index", everyone(OK)),
-    Row("reports:entries", only(COMMUNE_B_VIEWERS), lambda w: [w.commune_b.pk, report_b(w).period_b]),
-    Row("reports:report", only(COMMUNE_B_VIEWERS), lambda w: [w.commune_b.pk, report_b(w).period_b]),
-    Row("reports:pdf", only(COMMUNE_B_VIEWERS), lambda w: [w.commune_b.pk, report_b(w).period_b]),
-    Row("reports:entries", only(COMMUNE_B_VIEWERS), lambda w: [w.commune_b.pk, report_b(w).unstarted_b]),
-    Row("reports:report", only(COMMUNE_B_VIEWERS), lambda w: [w.commune_b.pk, report_b(w).unstarted_b]),
-    Row("reports:pdf", only(COMMUNE_B_VIEWERS), lambda w: [w.commune_b.pk, report_b(w).unstarted_b]),
+    Row(
+        "reports:entries",
+        editors_of(COMMUNE_B_VIEWERS, COMMUNE_B_SEERS),
+        lambda w: [w.commune_b.pk, report_b(w).period_b],
+    ),
+    Row(
+        "reports:report",
+        editors_of(COMMUNE_B_VIEWERS, COMMUNE_B_SEERS),
+        lambda w: [w.commune_b.pk, report_b(w).period_b],
+    ),
+    Row(
+        "reports:pdf",
+        editors_of(COMMUNE_B_VIEWERS, COMMUNE_B_SEERS),
+        lambda w: [w.commune_b.pk, report_b(w).period_b],
+    ),
+    Row(
+        "reports:entries",
+        editors_of(COMMUNE_B_VIEWERS, COMMUNE_B_SEERS),
+        lambda w: [w.commune_b.pk, report_b(w).unstarted_b],
+    ),
+    Row(
+        "reports:report",
+        editors_of(COMMUNE_B_VIEWERS, COMMUNE_B_SEERS),
+        lambda w: [w.commune_b.pk, report_b(w).unstarted_b],
+    ),
+    Row(
+        "reports:pdf",
+        editors_of(COMMUNE_B_VIEWERS, COMMUNE_B_SEERS),
+        lambda w: [w.commune_b.pk, report_b(w).unstarted_b],
+    ),
     # Starting a period's report is an act of those who work on it (never of a page view).
     Row(
         "reports:start",
-        editors_of({"officer_b"}, COMMUNE_B_VIEWERS, REDIRECT),
+        editors_of({"officer_b"}, COMMUNE_B_SEERS, REDIRECT),
         lambda w: [w.commune_b.pk, report_b(w).unstarted_b],
         "post",
         {"next": "entries"},
     ),
     Row(
         "reports:upload_signed",
-        editors_of(set(), COMMUNE_B_VIEWERS, REDIRECT),
+        editors_of(set(), COMMUNE_B_SEERS, REDIRECT),
         lambda w: [report_b(w).report_b.pk],
         "post",
     ),
     Row(
         "reports:entry_save",
-        editors_of({"officer_b"}, COMMUNE_B_VIEWERS),
+        editors_of({"officer_b"}, COMMUNE_B_SEERS),
         lambda w: [report_b(w).entry_b.pk],
         "post",
         ENTRY_DATA,
     ),
     Row(
         "reports:evidence_add",
-        editors_of({"officer_b"}, COMMUNE_B_VIEWERS, 422),  # no file given: the form says so
+        editors_of({"officer_b"}, COMMUNE_B_SEERS, 422),  # no file given: the form says so
         lambda w: [report_b(w).entry_b.pk],
         "post",
     ),
-    Row("reports:evidence_file", only(COMMUNE_B_VIEWERS), lambda w: [report_b(w).evidence_b.pk]),
+    Row(
+        "reports:evidence_file",
+        editors_of(COMMUNE_B_VIEWERS, COMMUNE_B_SEERS),
+        lambda w: [report_b(w).evidence_b.pk],
+    ),
+    # Evidence of a task the culture officer does not work on: not on his pages, so not his.
+    Row(
+        "reports:evidence_file",
+        editors_of({"reviewer", "admin"}, COMMUNE_B_SEERS),
+        lambda w: [report_b(w).evidence_other_role_b.pk],
+    ),
     Row(
         "reports:evidence_delete",
-        editors_of({"officer_b"}, COMMUNE_B_VIEWERS),
+        editors_of({"officer_b"}, COMMUNE_B_SEERS),
         lambda w: [report_b(w).evidence_b.pk],
         "post",
     ),
     Row(
         "reports:transition",
-        editors_of({"reviewer", "admin"}, COMMUNE_B_VIEWERS, REDIRECT),
+        editors_of({"reviewer", "admin"}, COMMUNE_B_SEERS, REDIRECT),
         lambda w: [report_b(w).report_b.pk],
         "post",
         {"action": "accept"},
     ),
-    Row("reports:overview", only(PROVINCE_VIEWERS), lambda w: [w.danang.pk, report_b(w).period_b]),
+    Row(
+        "reports:overview",
+        editors_of(PROVINCE_VIEWERS, PROVINCE_MEMBERS),
+        lambda w: [w.danang.pk, report_b(w).period_b],
+    ),
     Row(
         "reports:bulk_accept",
-        only(PROVINCE_VIEWERS, status=REDIRECT),
+        editors_of(PROVINCE_VIEWERS, PROVINCE_MEMBERS, REDIRECT),
         lambda w: [w.danang.pk, report_b(w).period_b],
         "post",
     ),
     # No `unit` posted: a reviewer is sent back to the overview with a message, others 404.
     Row(
         "reports:remind",
-        only(PROVINCE_VIEWERS, status=REDIRECT),
+        editors_of(PROVINCE_VIEWERS, PROVINCE_MEMBERS, REDIRECT),
         lambda w: [w.danang.pk, report_b(w).period_b],
         "post",
     ),
-    Row("reports:rollup", only(PROVINCE_VIEWERS), lambda w: [w.danang.pk, report_b(w).period_b]),
-    Row("reports:rollup_export", only(PROVINCE_VIEWERS), lambda w: [w.danang.pk, report_b(w).period_b]),
-    Row("reports:scores", only(PROVINCE_VIEWERS), lambda w: [w.danang.pk, report_b(w).period_b]),
+    Row(
+        "reports:rollup",
+        editors_of(PROVINCE_VIEWERS, PROVINCE_MEMBERS),
+        lambda w: [w.danang.pk, report_b(w).period_b],
+    ),
+    Row(
+        "reports:rollup_export",
+        editors_of(PROVINCE_VIEWERS, PROVINCE_MEMBERS),
+        lambda w: [w.danang.pk, report_b(w).period_b],
+    ),
+    Row(
+        "reports:scores",
+        editors_of(PROVINCE_VIEWERS, PROVINCE_MEMBERS),
+        lambda w: [w.danang.pk, report_b(w).period_b],
+    ),
     # The province's own report is drafted by its office (the Sở Nội vụ officer compiles).
     Row(
         "reports:compose",
-        editors_of({"reviewer"}, PROVINCE_VIEWERS, REDIRECT),
+        editors_of({"reviewer"}, PROVINCE_MEMBERS, REDIRECT),
         lambda w: [w.danang.pk, report_b(w).period_b],
         "post",
     ),

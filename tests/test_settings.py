@@ -140,10 +140,18 @@ def test_an_english_browser_still_gets_vietnamese_dates(as_persona, world):
 
 
 def test_behind_a_proxy_login_throttling_reads_the_forwarded_client_address():
-    code = (
-        "from django.conf import settings;"
-        "print(settings.AXES_IPWARE_META_PRECEDENCE_ORDER[0], settings.AXES_IPWARE_PROXY_COUNT)"
-    )
+    code = "from django.conf import settings;print(settings.CCHC_TRUSTED_PROXIES, settings.CCHC_TRUSTED_PROXY_COUNT)"
     result = run(["shell", "-c", code], **(PRODUCTION | {"DJANGO_BEHIND_TLS_PROXY": "1"}))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1].split() == ["HTTP_X_FORWARDED_FOR", "0"]
+    assert result.stdout.strip().splitlines()[-1] == "['127.0.0.1', '::1'] 1"
+    result = run(["shell", "-c", code], **PRODUCTION)
+    assert result.stdout.strip().splitlines()[-1] == "[] 0"  # no proxy: X-Forwarded-For is ignored
+
+
+def test_a_trusted_proxy_that_is_no_address_stops_the_start():
+    result = run(
+        ["check"],
+        **(PRODUCTION | {"DJANGO_BEHIND_TLS_PROXY": "1", "DJANGO_TRUSTED_PROXIES": "10.0.0.0/8,nginx.local"}),
+    )
+    assert result.returncode != 0
+    assert "“nginx.local” không phải địa chỉ hay dải địa chỉ IP" in result.stderr

@@ -3,13 +3,32 @@
 `render_pdf` turns an HTML document laid out with templates/documents/nd30.* into PDF bytes
 and reports where the signature areas ended up, so that the signatures (documents/signing.py)
 can be placed on them. `pdf_font_names` lists the fonts a PDF uses (NĐ 30 allows one font).
+
+A render is bounded: HTML longer than CCHC_RENDER_MAX_CHARS is refused before layout, and the
+layout runs in a child process that is killed after CCHC_RENDER_TIMEOUT seconds (WeasyPrint
+cannot be interrupted inside a thread), so a pasted novel never holds a worker. Either way
+`RenderTooLong` carries a Vietnamese message naming the longest part the caller listed. The
+layout fetches no resource: only data: URIs are read (the templates inline their CSS and find
+the fonts through fontconfig), never file:// or the network.
 """
 
 from __future__ import annotations
 
 import io
+import multiprocessing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from cchc_portal.lib.formatting import number
+
+# The only scheme a document may load a resource from: images inlined by the portal itself.
+ALLOWED_URL_SCHEMES = frozenset({"data"})
+# What is quoted of the longest part in the message: enough to find it in the editor.
+QUOTED_CHARS = 60
 
 
 @dataclass(frozen=True)
@@ -69,17 +88,36 @@ def anchor_box(
     return Box(page_index, round(x1, 3), round(y1, 3), round(x2, 3), round(y2, 3))
 
 
-def render_pdf(html: str, *, base_url: str | None = None) -> RenderedPdf:
-    """Lay out `html` with WeasyPrint; find the signature areas.
+class RenderTooLong(Exception):
+    """The document is too long to lay out within the budget; str() is the Vietnamese message."""
 
-    The areas are the elements with id="sig-person" and id="sig-organisation" (the signatures) and
-    id="field-number" and id="field-date" (what the văn thư fills): each becomes the Box
-    "person" / "organisation" / "number" / "date" on the page where it was laid out (the first
-    one if an id repeats). A document without them gets no boxes.
-    """
+
+def too_long_message(parts: Mapping[str, str] | None, *, slow: bool) -> str:
+    """Which part to shorten: the longest of `parts` ({label: text the user wrote})."""
+    what = _("quá thời gian cho phép") if slow else _("quá dài")
+    if not parts:
+        return _("Văn bản %(what)s để tạo bản PDF; hãy rút gọn nội dung rồi thử lại.") % {"what": what}
+    label, text = max(parts.items(), key=lambda item: len(item[1] or ""))
+    quoted = " ".join((text or "").split())[:QUOTED_CHARS]
+    return _(
+        "Văn bản %(what)s để tạo bản PDF. Phần dài nhất là %(label)s (%(count)s ký tự): “%(quoted)s…”; "
+        "hãy rút gọn phần này rồi thử lại."
+    ) % {"what": what, "label": label, "count": number(len(text or "")), "quoted": quoted}
+
+
+def _fetcher():
+    """WeasyPrint's own fetcher, allowed data: URIs only and no redirects: anything else (file://,
+    http(s)://, ftp://) is refused before a byte is read, and the render goes on without it."""
+    from weasyprint.urls import URLFetcher
+
+    return URLFetcher(allowed_protocols=ALLOWED_URL_SCHEMES, allow_redirects=False, timeout=1)
+
+
+def _layout(html: str, base_url: str | None) -> RenderedPdf:
+    """Lay out `html` with WeasyPrint; find the signature areas."""
     from weasyprint import HTML
 
-    document = HTML(string=html, base_url=base_url).render()
+    document = HTML(string=html, base_url=base_url, url_fetcher=_fetcher()).render()
     boxes: dict[str, Box] = {}
     areas = [(f"sig-{name}", name, size) for name, size in SIGNATURE_AREAS_MM.items()]
     areas += [(f"field-{name}", name, size) for name, size in FIELD_AREAS_MM.items()]
@@ -89,6 +127,70 @@ def render_pdf(html: str, *, base_url: str | None = None) -> RenderedPdf:
             if anchor is not None and name not in boxes:
                 boxes[name] = anchor_box(index, page.height, tuple(anchor), size)
     return RenderedPdf(pdf=document.write_pdf(), boxes=boxes, page_count=len(document.pages))
+
+
+def _layout_in_child(html: str, base_url: str | None, sender: Any) -> None:
+    try:
+        sender.send(_layout(html, base_url))
+    except Exception as exc:  # sent back and raised in the parent, as if rendered there
+        try:
+            sender.send(exc)
+        except Exception:  # an exception that does not pickle
+            sender.send(RuntimeError(f"{type(exc).__name__}: {exc}"))
+    finally:
+        sender.close()
+
+
+def _context() -> Any:
+    """A forkserver: a clean single-threaded process that has WeasyPrint imported and its fonts
+    read once (cchc_portal/lib/pdf_warmup.py), so each render forks in milliseconds and inherits
+    no thread, lock or database connection of ours. As with any multiprocessing start method but
+    fork, the server imports the main script as __mp_main__: manage.py, gunicorn and pytest guard
+    their work with `if __name__ == "__main__"`, and so must any script that renders."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["cchc_portal.lib.pdf_warmup"])
+    return context
+
+
+def render_pdf(
+    html: str, *, base_url: str | None = None, parts: Mapping[str, str] | None = None
+) -> RenderedPdf:
+    """Lay out `html` with WeasyPrint within the budget; find the signature areas.
+
+    The areas are the elements with id="sig-person" and id="sig-organisation" (the signatures) and
+    id="field-number" and id="field-date" (what the văn thư fills): each becomes the Box
+    "person" / "organisation" / "number" / "date" on the page where it was laid out (the first
+    one if an id repeats). A document without them gets no boxes.
+
+    `parts` names the texts users wrote ({"tên nhiệm vụ số 3": title, …}): past the budget,
+    `RenderTooLong` says which is the longest. CCHC_RENDER_TIMEOUT = 0 lays out in this process,
+    without a time bound.
+    """
+    if len(html) > settings.CCHC_RENDER_MAX_CHARS:
+        raise RenderTooLong(too_long_message(parts, slow=False))
+    timeout = settings.CCHC_RENDER_TIMEOUT
+    if not timeout:
+        return _layout(html, base_url)
+    context = _context()
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_layout_in_child, args=(html, base_url, sender), daemon=True)
+    child.start()
+    sender.close()
+    try:
+        if not receiver.poll(timeout):
+            raise RenderTooLong(too_long_message(parts, slow=True))
+        try:
+            result = receiver.recv()
+        except EOFError:  # the child died (killed for memory, a crash in a C library)
+            raise RuntimeError("PDF rendering process ended without a result") from None
+    finally:
+        receiver.close()
+        if child.is_alive():
+            child.kill()
+        child.join()
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
 # --- fonts ---------------------------------------------------------------------------------------

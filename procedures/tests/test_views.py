@@ -352,3 +352,11 @@ def test_a_long_listing_repeats_its_header_on_every_page(as_persona, world):
     response = as_persona("leader_a").get(unit_url(world, "procedures:listing_pdf"))
     text = _text(response.content)
     assert text.count("Tên thủ tục") >= 3 and "Thủ tục số 119" in text
+
+
+def test_a_listing_too_long_to_print_names_the_longest_procedure(as_persona, catalogue, world, settings):
+    settings.CCHC_RENDER_MAX_CHARS = 1_000
+    response = as_persona("officer_a").get(unit_url(world, "procedures:listing_pdf"))
+    assert response.status_code == 422
+    assert f'href="{unit_url(world, "procedures:listing")}"' in response.text
+    assert "Văn bản quá dài để tạo bản PDF. Phần dài nhất là thủ tục số" in response.text

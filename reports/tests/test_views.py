@@ -143,6 +143,42 @@ def test_evidence_upload_and_private_download(annual_a, as_persona, settings):
     assert entry.evidence.count() == 2
 
 
+def test_evidence_follows_the_entries_an_officer_sees(annual_a, as_persona):
+    """An officer opens the evidence of his role's tasks only (the entries page shows him no
+    other); the report page names the others' files without a link. The city's vice-chair, who
+    sees the commune but neither works on nor reviews its reports, opens none."""
+    from django.core.files.base import ContentFile
+
+    from plans.models import Task
+    from reports.models import Evidence
+    from units.models import Role
+
+    w = annual_a
+    mine, theirs = w.report_a.entries.select_related("task__group").order_by("task__pk")[:2]
+    centre = Role.objects.get(code="trung-tam-phuc-vu-hcc")
+    group = theirs.task.group
+    group.pk, group.lead_role, group.position = None, centre, 9
+    group.save()
+    Task.objects.filter(pk=theirs.task_id).update(group=group)
+    files = {}
+    for entry, name in ((mine, "cua-toi.png"), (theirs, "cua-trung-tam.pdf")):
+        evidence = Evidence(entry=entry, name=name, size=3)
+        evidence.file.save(name, ContentFile(b"abc"), save=True)
+        files[name] = reverse("reports:evidence_file", args=[evidence.pk])
+
+    officer = as_persona("officer_a")
+    assert officer.get(files["cua-toi.png"]).status_code == 200
+    assert officer.get(files["cua-trung-tam.pdf"]).status_code == 403
+    page = officer.get(reverse("reports:report", args=[w.commune_a.pk, w.annual.code])).text
+    assert f'href="{files["cua-toi.png"]}"' in page
+    assert "cua-trung-tam.pdf" in page and files["cua-trung-tam.pdf"] not in page
+    leader_page = as_persona("leader_a").get(reverse("reports:report", args=[w.commune_a.pk, w.annual.code]))
+    assert files["cua-trung-tam.pdf"] in leader_page.text
+    for persona, status in (("leader_a", 200), ("reviewer", 200), ("vice_chair", 403), ("officer_b", 404)):
+        for url in files.values():
+            assert as_persona(persona).get(url).status_code == status, (persona, url)
+
+
 def _fill_through_views(client, report):
     for entry in report.entries.select_related("task"):
         response = client.post(
