@@ -483,11 +483,12 @@ def _report_page(
 @require_GET
 @unit_capability_required()
 def report_pdf(request: HttpRequest, unit: Unit, code: str) -> HttpResponseBase:
-    """The report as it would be signed (NĐ 30 layout), for those who prepare and review it."""
+    """The report as it would be signed (NĐ 30 layout), for those who prepare, review or issue
+    it (the văn thư checks the form before numbering): the same rule as the report's page."""
     from reports.pdf import render_report_pdf
 
     period = _period(code)
-    if not (REPORT_WORK | REVIEW) & request.unit_caps:
+    if not (REPORT_WORK | REVIEW | CLERK) & request.unit_caps:
         raise PermissionDenied
     reports_here, report_obj = _found_or_error(request, unit, period)
     if not reports_here:

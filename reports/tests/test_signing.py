@@ -70,6 +70,9 @@ def test_the_leader_signs_then_the_van_thu_numbers_seals_and_sends(filled, as_pe
     clerk.force_login(w.clerk_a)
     page = clerk.get(reverse("reports:report", args=[w.commune_a.pk, w.annual.code]))
     assert "Cấp số, ký số của cơ quan" in page.text
+    # The văn thư checks the form: the page's "Xem bản PDF" opens for them too.
+    preview = clerk.get(reverse("reports:pdf", args=[w.commune_a.pk, w.annual.code]))
+    assert preview.status_code == 200 and preview["Content-Type"] == "application/pdf"
     done = clerk.post(url, {"action": "issue_clerk"}, follow=True)
     report = _report(w)
     first = report.document.reference
