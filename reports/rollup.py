@@ -411,6 +411,45 @@ def _predecessor_sums(rows: list[PredecessorRow]) -> dict[tuple[str, str], dict[
     return sums
 
 
+@dataclass
+class OwnPredecessors:
+    """A report's own predecessors (the unit formed during its period): what each reported before
+    the succession, and for each of the report's summed targets what PREDECESSOR_RULE adds."""
+
+    rows: list[PredecessorRow]
+    # (target name, unit of measure, the unit's own figure, the predecessors' added, together)
+    targets: list[tuple[str, str, Decimal, Decimal, Decimal]]
+    rule: str = PREDECESSOR_RULE
+
+
+def predecessors_of(report: Report) -> OwnPredecessors | None:
+    """The predecessors of `report`'s unit in its period (sent reports, counted or only listed
+    by PREDECESSOR_RULE), or None when the unit did not start during the period: no query then
+    beyond the unit itself."""
+    rows = _predecessor_rows([report.unit], report.period, include_unaccepted=True).get(report.unit_id, [])
+    if not rows:
+        return None
+    before = _predecessor_sums([r for r in rows if r.counted])
+    own = (
+        TargetResult.objects.filter(entry__report=report, achieved__isnull=False)
+        .values("target__name", "target__unit_of_measure", "target__aggregation")
+        .annotate(total=Sum("achieved"))
+        .order_by("target__name")
+    )
+    targets = []
+    for row in own:
+        if row["target__aggregation"] != Aggregation.SUM:
+            continue
+        added = before.get(_target_key(row["target__name"], row["target__unit_of_measure"]))
+        if added is None:
+            continue
+        mine = Decimal(row["total"])
+        targets.append(
+            (row["target__name"], row["target__unit_of_measure"], mine, added["total"], mine + added["total"])
+        )
+    return OwnPredecessors(rows, targets)
+
+
 def _with_predecessors(
     target: Target, sums: dict[str, Any] | None, before: dict[tuple[str, str], dict[str, Any]]
 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:

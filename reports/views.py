@@ -473,6 +473,7 @@ def _report_page(
             "events": report_obj.events.select_related("by"),
             "evidence_entries": services.evidence_entry_ids(report_obj, request.user, caps),
             "changes": services.changes_since_acceptance(report_obj) if report_obj.accepted_snapshot else [],
+            "predecessors": rollup.predecessors_of(report_obj),
             "form": form,
             "narrative_fields": list(zip(form, NARRATIVE_LABELS, strict=True)),
         },

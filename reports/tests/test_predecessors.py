@@ -217,3 +217,35 @@ def test_a_province_groups_its_communes_by_former_district(merged, client):
     assert "Phường Hải Vân" in groups["Quận Liên Chiểu"]
     assert "Đặc khu Hoàng Sa" in groups["Huyện Hoàng Sa"]  # the district itself became the special zone
     assert "Không có đơn vị cũ" not in response.text  # every commune of the city has its table rows
+
+
+# --- the successor's own report: its predecessors' figures, with the rule --------------------------------
+
+
+def test_the_merged_wards_annual_report_counts_its_predecessors_first_half(merged, client):
+    """Bàn Thạch's 2025 annual report (5 chuyên đề since July) shows what Tân Thạnh (4) and Hoà
+    Thuận (3), merged whole on 1 July, reported for the first half: 12 together, by the rule."""
+    reviewer = make_user("snv.danang.2025")
+    grant(reviewer, merged["danang"], "chuyen-vien-so-noi-vu")
+    client.force_login(reviewer)
+    report = services.find_report(merged["ban_thach"], YEAR)[1]
+    own = rollup.predecessors_of(report)
+    assert [(p.unit.full_name, p.counted) for p in own.rows] == [
+        ("Phường Tân Thạnh", True),
+        ("Phường Hoà Thuận", True),
+    ]
+    assert own.targets == [(RADIO, UNIT, Decimal(5), Decimal(7), Decimal(12))]
+    page = client.get(reverse("reports:report", args=[merged["ban_thach"].pk, YEAR.code]))
+    assert page.status_code == 200
+    card = page.text.split('id="predecessors"', 1)[1].split("</section>", 1)[0]
+    assert "Phường Tân Thạnh" in card and "Phường Hoà Thuận" in card and "Được cộng" in card
+    assert "nhập một phần chỉ được liệt kê" in card  # the rule, shown
+    assert "<strong>12 chuyên đề</strong>" in card
+    # Hải Vân took part of Xã Hòa Liên: listed, not added.
+    split = rollup.predecessors_of(services.find_report(merged["hai_van"], YEAR)[1])
+    assert [(p.unit.full_name, p.counted) for p in split.rows] == [("Xã Hòa Liên", False)]
+    assert split.targets == []
+
+
+def test_a_report_of_a_unit_that_did_not_start_in_the_period_has_no_predecessor_card(merged):
+    assert rollup.predecessors_of(services.find_report(merged["tan_thanh"], H1)[1]) is None
