@@ -20,7 +20,7 @@ from django_htmx.http import reswap, retarget
 
 from cchc_portal.lib.bounds import NAME_MAX, SECTION_MAX, BoundedForm, parse_id
 from cchc_portal.lib.documents import RenderTooLong
-from cchc_portal.lib.formatting import megabytes
+from cchc_portal.lib.formatting import megabytes, number
 from cchc_portal.lib.xlsx import table_xlsx
 from documents.forms import SignedUploadForm
 from plans.models import PeriodType
@@ -789,17 +789,34 @@ def rollup_export(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
     period = _period(code)
     include = request.GET.get("chi_tiep_nhan") != "1"
     data = rollup.build(unit, period, include_unaccepted=include)
-    rows = [
-        [
-            row.unit.full_name,
-            row.state_label,
-            row.report.submitted_at if row.report and row.report.submitted_at else "",
-            ("Trễ hạn" if row.report and row.report.is_late else ("Đúng hạn" if row.has_submitted else "")),
-            f"{row.entered}/{row.total}",
-            round(row.progress, 1),
-        ]
-        for row in data.rows
-    ]
+    rows = []
+    for row in data.rows:
+        rows.append(
+            [
+                row.unit.full_name,
+                row.state_label,
+                row.report.submitted_at if row.report and row.report.submitted_at else "",
+                ("Trễ hạn" if row.report and row.report.is_late else ("Đúng hạn" if row.has_submitted else "")),
+                f"{row.entered}/{row.total}",
+                round(row.progress, 1),
+            ]
+        )
+        # Its predecessors (merged during the period), under it as on the page.
+        for before in row.predecessors:
+            rows.append(
+                [
+                    f"    ↳ {before.unit.full_name} (đơn vị cũ, {before.link.get_extent_display().lower()}; "
+                    f"{'được cộng' if before.counted else 'chỉ liệt kê'})",
+                    f"{before.report.period.label}: {before.report.get_state_display()}",
+                    before.report.submitted_at or "",
+                    "",
+                    f"{before.entered}/{before.total}",
+                    round(before.progress, 1),
+                ]
+            )
+    if data.has_predecessors:
+        rows.append([])
+        rows.append([str(data.predecessor_rule)])
     for roll in data.tasks:
         rows.append([])
         rows.append([roll.task.title, f"{roll.done}/{roll.units} đơn vị hoàn thành"])
@@ -807,13 +824,15 @@ def rollup_export(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
             rows.append(["", label, count])
         for t in roll.targets:
             value = "" if t["value"] is None else t["value"]
+            added = t.get("predecessors")
             rows.append(
                 [
                     "",
                     t["target"].name,
                     value,
                     "%" if t["is_share"] else t["target"].unit_of_measure,
-                    f"{t['units']} đơn vị",
+                    f"{t['units']} đơn vị"
+                    + (f", gồm {number(added['total'])} của {added['n']} đơn vị cũ" if added else ""),
                 ]
             )
     content = table_xlsx(

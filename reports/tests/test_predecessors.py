@@ -249,3 +249,22 @@ def test_the_merged_wards_annual_report_counts_its_predecessors_first_half(merge
 
 def test_a_report_of_a_unit_that_did_not_start_in_the_period_has_no_predecessor_card(merged):
     assert rollup.predecessors_of(services.find_report(merged["tan_thanh"], H1)[1]) is None
+
+
+def test_the_roll_up_workbook_lists_the_predecessors_and_the_rule(merged, client):
+    import openpyxl
+
+    reviewer = make_user("snv.danang.2025")
+    grant(reviewer, merged["danang"], "chuyen-vien-so-noi-vu")
+    client.force_login(reviewer)
+    response = client.get(reverse("reports:rollup_export", args=[merged["danang"].pk, YEAR.code]))
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    cells = [[c for c in row if c is not None] for row in sheet.iter_rows(values_only=True)]
+    texts = [" | ".join(str(c) for c in row) for row in cells]
+    ban_thach = next(i for i, t in enumerate(texts) if t.startswith("Phường Bàn Thạch"))
+    assert texts[ban_thach + 1].startswith("    ↳ Phường Tân Thạnh (đơn vị cũ, toàn bộ; được cộng)")
+    assert "6 tháng đầu năm 2025" in texts[ban_thach + 1]
+    assert any("↳ Xã Hòa Liên (đơn vị cũ, một phần; chỉ liệt kê)" in t for t in texts)
+    assert any("nhập một phần chỉ được liệt kê" in t for t in texts)  # the rule
+    assert any(t.endswith("gồm 7 của 2 đơn vị cũ") for t in texts), texts
