@@ -796,7 +796,11 @@ def rollup_export(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
                 row.unit.full_name,
                 row.state_label,
                 row.report.submitted_at if row.report and row.report.submitted_at else "",
-                ("Trễ hạn" if row.report and row.report.is_late else ("Đúng hạn" if row.has_submitted else "")),
+                (
+                    "Trễ hạn"
+                    if row.report and row.report.is_late
+                    else ("Đúng hạn" if row.has_submitted else "")
+                ),
                 f"{row.entered}/{row.total}",
                 round(row.progress, 1),
             ]
