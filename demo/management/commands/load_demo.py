@@ -1,3 +1,5 @@
+import os
+
 from django.core.management.base import BaseCommand
 
 from demo import require_development
@@ -22,7 +24,8 @@ class Command(BaseCommand):
         load_report_demo(log=self.stdout.write)
         load_procedure_demo(log=self.stdout.write)
         self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS("Cổng CCHC: http://127.0.0.1:8000  —  tài khoản minh họa:"))
+        address = f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+        self.stdout.write(self.style.SUCCESS(f"Cổng CCHC: {address}  —  tài khoản minh họa:"))
         width = max(len(p.username) for p in personas)
         for persona in personas:
             self.stdout.write(f"  {persona.username.ljust(width)}  {persona.describes}")
