@@ -366,3 +366,41 @@ def test_revocation_that_cannot_be_checked_is_indeterminate_never_valid(pki, set
     assert "tra cứu" in verdict.signatures[0].revocation_note
     refused = _refused_by_verify_pdf(issued, tmp_path)
     assert refused.returncode == 2
+
+
+def test_a_revoked_certificate_is_revoked_through_the_crl_alone(pki, settings, tmp_path):
+    """The CA's CRL (fetched from the local PKI) is the only revocation evidence: embedded in the
+    file's DSS, live fetching off. The revoked signer is revoked, never valid or indeterminate."""
+    import urllib.request
+
+    from asn1crypto import crl as asn1_crl
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+
+    w = pki
+    revoked = w.pki.revoked
+    [url] = [
+        point["distribution_point"].native[0] for point in revoked.certificate.crl_distribution_points_value
+    ]
+    with urllib.request.urlopen(url, timeout=10) as response:  # the local PKI, 127.0.0.1
+        crl = asn1_crl.CertificateList.load(response.read())
+    assert revoked.certificate.serial_number in {
+        entry["user_certificate"].native for entry in crl["tbs_cert_list"]["revoked_certificates"]
+    }
+    signed = token_sign(_prepared(_document(w)), pdf_fields.PERSON_FIELD, revoked, revoked.chain)
+    embedded = PdfFileReader(io.BytesIO(signed)).embedded_signatures[0]
+    writer = IncrementalPdfFileWriter(io.BytesIO(signed))
+    DocumentSecurityStore.supply_dss_in_writer(
+        writer,
+        embedded.pkcs7_content.hex().encode("ascii"),
+        certs=[revoked.certificate, *revoked.chain],
+        crls=[crl],
+    )
+    out = io.BytesIO()
+    writer.write(out)
+    settings.CCHC_REVOCATION_FETCH = False
+    verdict = verify_pdf(out.getvalue(), services.trust_roots())
+    assert verdict.signatures[0].revocation == "revoked", verdict.signatures[0].revocation_note
+    assert verdict.status == "invalid" and "thu hồi" in verdict.message, verdict.message
+    _refused_by_verify_pdf(out.getvalue(), tmp_path)
