@@ -152,6 +152,16 @@ def build_world() -> SimpleNamespace:
     )
 
 
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    """Each test starts with empty caches: the per-client rate limits (django-ratelimit counts in
+    the cache) must not carry one test's requests from 127.0.0.1 into the next."""
+    from django.core.cache import caches
+
+    for cache in caches.all(initialized_only=True):
+        cache.clear()
+
+
 @pytest.fixture
 def world(db) -> SimpleNamespace:
     return build_world()

@@ -239,7 +239,10 @@ class CodeForm(BoundedForm):
 
 
 @ratelimit(
-    key="cchc_portal.lib.clients.client_ip", rate=settings.VERIFY_RATE, method=ratelimit.ALL, group="verify"
+    key="cchc_portal.lib.clients.client_ip",
+    rate="cchc_portal.lib.clients.verify_rate",
+    method=ratelimit.ALL,
+    group="verify",
 )
 @require_http_methods(["GET", "POST"])
 def verify(request: HttpRequest) -> HttpResponse:
@@ -304,7 +307,10 @@ def _by_code(code: str) -> OutgoingDocument:
 
 
 @ratelimit(
-    key="cchc_portal.lib.clients.client_ip", rate=settings.VERIFY_RATE, method=ratelimit.ALL, group="verify"
+    key="cchc_portal.lib.clients.client_ip",
+    rate="cchc_portal.lib.clients.verify_rate",
+    method=ratelimit.ALL,
+    group="verify",
 )
 @require_GET
 def verify_code(request: HttpRequest, code: str) -> HttpResponse:
@@ -319,7 +325,10 @@ def verify_code(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @ratelimit(
-    key="cchc_portal.lib.clients.client_ip", rate=settings.VERIFY_RATE, method=ratelimit.ALL, group="verify"
+    key="cchc_portal.lib.clients.client_ip",
+    rate="cchc_portal.lib.clients.verify_rate",
+    method=ratelimit.ALL,
+    group="verify",
 )
 @require_GET
 def public_download(request: HttpRequest, code: str) -> HttpResponseBase:

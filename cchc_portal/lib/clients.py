@@ -47,3 +47,11 @@ def client_address(request: Any) -> str:
 def client_ip(group: str, request: Any) -> str:
     """django-ratelimit's key: the client's address ("" → one shared bucket, never an error)."""
     return client_address(request) or ""
+
+
+def verify_rate(group: str, request) -> str:
+    """django-ratelimit's rate for the public verification pages, read when asked (so a change of
+    settings.VERIFY_RATE applies without reloading the views)."""
+    from django.conf import settings
+
+    return settings.VERIFY_RATE
