@@ -60,7 +60,7 @@ def main() -> None:
 
     from conftest import build_world
     from demo import pki_services
-    from demo.documents import _give
+    from demo.documents import give_demo_credential
     from documents import services
     from documents.signing import sign_pdf
     from documents.verification import verify_pdf
@@ -89,8 +89,8 @@ def main() -> None:
         plan = build_long_plan(world.commune_a, 2027)  # six pages, as the target says
         leader = world.leader_a
         services.add_trusted_root(pem.armor("CERTIFICATE", pki.root.dump()), is_demo=True)
-        _give(pki, name=plan.signer_name, user=leader)
-        _give(pki, name=world.commune_a.full_name, unit=world.commune_a)
+        give_demo_credential(pki, name=plan.signer_name, user=leader)
+        give_demo_credential(pki, name=world.commune_a.full_name, unit=world.commune_a)
         plans.submit(plan, by=leader)
         plans.approve(plan, by=leader)
 

@@ -66,7 +66,7 @@ def trusted_demo_ca():
     return ca
 
 
-def _give(pki, *, name: str, unit: Unit | None = None, user=None) -> bool:
+def give_demo_credential(pki, *, name: str, unit: Unit | None = None, user=None) -> bool:
     """Store the PKI's certificate for `name` as the unit's seal or the user's signature, unless
     it is already their active one (a database kept from an earlier run, or another PKI's)."""
     person = user is not None
@@ -93,12 +93,12 @@ def load_document_demo(log=print) -> None:
     for code in DEMO_SEALS:
         unit = _unit(code)
         if unit is not None:
-            created += _give(pki, name=unit.authority_line or unit.full_name, unit=unit)
+            created += give_demo_credential(pki, name=unit.authority_line or unit.full_name, unit=unit)
     User = get_user_model()
     for username, name in DEMO_SIGNERS.items():
         user = User.objects.filter(username=username).first()
         if user is not None:
-            created += _give(pki, name=name, user=user)
+            created += give_demo_credential(pki, name=name, user=user)
     log(
         f"  Chứng thư số minh họa (DEMO): {created} mới; tổ chức chứng thực minh họa: {root.name} ({pki.url})"
     )

@@ -303,10 +303,9 @@ class SigningIdentityAdmin(admin.ModelAdmin):
         if change:
             obj.save(update_fields=["is_active"])
             return
-        identity = form.identity  # registered by the form from the uploaded certificate
-        obj.pk = identity.pk
+        obj.pk = form.identity.pk  # registered by the form from the uploaded certificate
         obj._state.adding = False
-        obj.__dict__.update({k: v for k, v in identity.__dict__.items() if not k.startswith("_")})
+        obj.refresh_from_db()
 
     def has_delete_permission(self, request, obj=None):
         return False  # signatures already checked against it keep their history

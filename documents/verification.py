@@ -447,7 +447,6 @@ def _rewritten_since(reader, names: set[str], revision: int) -> set[str]:
         fields = reader.root["/AcroForm"]["/Fields"]
     except KeyError:
         return set(names)
-    found: dict[str, generic.DictionaryObject] = {}
     refs: dict[str, list] = {}
     for raw in fields:
         if not isinstance(raw, generic.IndirectObject):
@@ -456,7 +455,6 @@ def _rewritten_since(reader, names: set[str], revision: int) -> set[str]:
         name = str(field.get("/T", ""))
         if name not in names:
             continue
-        found[name] = field
         chain = [raw.reference]
         ap = field.raw_get("/AP") if "/AP" in field else None
         if isinstance(ap, generic.IndirectObject):
@@ -468,7 +466,7 @@ def _rewritten_since(reader, names: set[str], revision: int) -> set[str]:
                 elif isinstance(value, generic.DictionaryObject):
                     chain += [v.reference for v in value.values() if isinstance(v, generic.IndirectObject)]
         refs[name] = chain
-    out = set(names) - set(found)  # not a top-level field now: treat as changed
+    out = set(names) - set(refs)  # not a top-level field now: treat as changed
     for name, chain in refs.items():
         try:
             if any(xrefs.get_last_change(ref) > revision for ref in chain):

@@ -345,44 +345,20 @@ def evidence_file(request: HttpRequest, evidence_id: int) -> HttpResponseBase:
 # --- the unit's report ------------------------------------------------------------------------------------------
 
 
+def _section(label: str, rows: int = 3) -> forms.CharField:
+    return forms.CharField(
+        label=label, required=False, max_length=SECTION_MAX, widget=forms.Textarea(attrs={"rows": rows})
+    )
+
+
 class NarrativeForm(BoundedForm):
     recipient = forms.CharField(label=gettext_lazy("Kính gửi"), required=False, max_length=NAME_MAX)
-    results = forms.CharField(
-        label=gettext_lazy("I. Kết quả thực hiện"),
-        required=False,
-        max_length=SECTION_MAX,
-        widget=forms.Textarea(attrs={"rows": 8}),
-    )
-    strengths = forms.CharField(
-        label=gettext_lazy("Ưu điểm"),
-        required=False,
-        max_length=SECTION_MAX,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    weaknesses = forms.CharField(
-        label=gettext_lazy("Tồn tại, hạn chế"),
-        required=False,
-        max_length=SECTION_MAX,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    causes = forms.CharField(
-        label=gettext_lazy("Nguyên nhân"),
-        required=False,
-        max_length=SECTION_MAX,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    next_tasks = forms.CharField(
-        label=gettext_lazy("III. Nhiệm vụ kỳ tới"),
-        required=False,
-        max_length=SECTION_MAX,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    proposals = forms.CharField(
-        label=gettext_lazy("IV. Đề xuất, kiến nghị"),
-        required=False,
-        max_length=SECTION_MAX,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
+    results = _section(gettext_lazy("I. Kết quả thực hiện"), rows=8)
+    strengths = _section(gettext_lazy("Ưu điểm"))
+    weaknesses = _section(gettext_lazy("Tồn tại, hạn chế"))
+    causes = _section(gettext_lazy("Nguyên nhân"))
+    next_tasks = _section(gettext_lazy("III. Nhiệm vụ kỳ tới"))
+    proposals = _section(gettext_lazy("IV. Đề xuất, kiến nghị"))
 
 
 # The labels on the page say more than the fields' own (used in messages).
