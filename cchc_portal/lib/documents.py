@@ -182,7 +182,7 @@ def render_pdf(
         try:
             result = receiver.recv()
         except EOFError:  # the child died (killed for memory, a crash in a C library)
-            raise RuntimeError("PDF rendering process ended without a result") from None
+            raise RenderTooLong(too_long_message(parts, slow=False)) from None
     finally:
         receiver.close()
         if child.is_alive():

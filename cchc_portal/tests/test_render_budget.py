@@ -117,3 +117,31 @@ def test_it_reads_an_image_inlined_as_data(recorder):
     assert _images(rendered.pdf) > 0
     # (The same image from the local server would have been drawn if fetching were allowed.)
     assert _Recorder.requests == []
+
+
+def test_a_layout_process_that_dies_is_a_refusal_with_the_reason(settings):
+    """A render child killed (out of memory, a crash in a C library) answers like a document too
+    long to lay out: the Vietnamese message naming the longest part, never a 500."""
+    import multiprocessing
+
+    settings.CCHC_RENDER_TIMEOUT = 60
+    long = "<p>Tuyên truyền cải cách hành chính đến người dân.</p>" * 10_000  # several seconds
+    outcome: list[BaseException] = []
+
+    def render() -> None:
+        try:
+            render_pdf(PAGE % long, parts={"phần “Kết quả thực hiện”": long})
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=render)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for child in multiprocessing.active_children():
+        child.kill()  # as the kernel's OOM killer would
+    thread.join(timeout=30)
+    assert outcome and isinstance(outcome[0], RenderTooLong), outcome
+    assert "quá dài" in str(outcome[0]) and "phần “Kết quả thực hiện”" in str(outcome[0])
+    assert render_pdf(PAGE % "<p>Tiếp theo</p>").page_count == 1
