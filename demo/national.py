@@ -65,6 +65,7 @@ from plans.models import (
     Task,
     TaskGroup,
 )
+from plans.targets import infer_kind
 from reports.models import Entry, EntryStatus, Evidence, Report, ReportEvent, ReportState, TargetResult
 from reports.periods import Period, required_periods
 from units.models import Level, Membership, Role, Unit
@@ -415,6 +416,7 @@ def _plans(
                         name=name,
                         unit_of_measure=unit_of_measure,
                         value=value,
+                        kind=infer_kind(unit_of_measure),
                         aggregation=aggregation,
                         superior_target=up,
                         superior_key=up.key if up else None,

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cchc_portal.lib.bounds import ITEM_TEXT_MAX, NAME_MAX, REASON_MAX, BoundedForm, BoundedModelForm
 from plans.models import Channel, PeriodType, Plan, SectionItem, Target, Task, TaskGroup
+from plans.targets import default_aggregation, infer_kind
 from units.forms import UnitChoiceField, label_units
 from units.models import Level, Role, Unit
 
@@ -249,7 +250,7 @@ class TaskForm(LockedForm):
 class TargetForm(BoundedModelForm):
     class Meta:
         model = Target
-        fields = ["name", "value", "unit_of_measure", "aggregation"]
+        fields = ["name", "value", "unit_of_measure", "kind", "aggregation"]
         widgets = {"value": forms.TextInput(attrs={"inputmode": "decimal", "size": 8})}
         error_messages = {"value": {"invalid": _("Giá trị chỉ tiêu phải là một số, ví dụ 12 hoặc 12,5.")}}
 
@@ -258,6 +259,17 @@ class TargetForm(BoundedModelForm):
         # Vietnamese numbers: "12,5" (comma decimal separator).
         self.fields["value"].localize = True
         self.fields["value"].widget.is_localized = True
+        # Left empty (an older form, a script): read from the unit of measure ("%" → percent).
+        self.fields["kind"].required = False
+        self.fields["aggregation"].required = False
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind") or infer_kind(data.get("unit_of_measure") or "")
+        data["kind"] = kind
+        if not data.get("aggregation"):
+            data["aggregation"] = default_aggregation(kind)
+        return data
 
     def clean_value(self):
         value = self.cleaned_data.get("value")

@@ -57,11 +57,21 @@ class Frequency(models.TextChoices):
 
 
 class Aggregation(models.TextChoices):
-    """How a target adds up over the hierarchy."""
+    """How the units' figures of a target add up in a superior's roll-up (plans/targets.py)."""
 
-    SUM = "sum", _("Cộng dồn")
-    AVERAGE = "avg", _("Trung bình")
-    SHARE = "share", _("Tỷ lệ đơn vị đạt")
+    SUM = "sum", _("Cộng các đơn vị")
+    AVERAGE = "avg", _("Bình quân các đơn vị")
+    SHARE = "share", _("Tỷ lệ đơn vị đạt chỉ tiêu")
+
+
+class TargetKind(models.TextChoices):
+    """What a target counts, hence how its figures add up over time (plans/targets.py)."""
+
+    COUNT = "count", _("Số lượng (cộng dồn theo kỳ)")
+    RATE = "rate", _("Định mức theo thời gian (ví dụ số/tháng)")
+    PERCENT = "percent", _("Tỷ lệ phần trăm")
+    LEVEL = "level", _("Mức độ, điểm số tại thời điểm báo cáo")
+    YESNO = "yesno", _("Có/không (đã thực hiện hay chưa)")
 
 
 class PeriodType(models.TextChoices):
@@ -430,8 +440,17 @@ class Target(models.Model):
     name = models.CharField(_("chỉ tiêu"), max_length=300)
     unit_of_measure = models.CharField(_("đơn vị tính"), max_length=50)
     value = models.DecimalField(_("giá trị"), max_digits=12, decimal_places=2)
+    kind = models.CharField(
+        _("loại chỉ tiêu"),
+        max_length=10,
+        choices=TargetKind.choices,
+        default=TargetKind.COUNT,
+        help_text=_(
+            "Quyết định cách cộng số liệu qua các kỳ: số lượng cộng dồn, định mức lấy bình quân, tỷ lệ lấy kỳ gần nhất."
+        ),
+    )
     aggregation = models.CharField(
-        _("cách tổng hợp"), max_length=10, choices=Aggregation.choices, default=Aggregation.SUM
+        _("cách tổng hợp các đơn vị"), max_length=10, choices=Aggregation.choices, default=Aggregation.SUM
     )
     superior_target = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="implementations"
@@ -460,6 +479,31 @@ class Target(models.Model):
     def value_display(self) -> str:
         """Vietnamese style: "3.000", "12,5"."""
         return number(self.value)
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from plans.targets import allows
+
+        super().clean()
+        if not allows(self.kind, self.aggregation):
+            raise ValidationError(
+                {
+                    "aggregation": _("Chỉ tiêu loại “%(kind)s” không tổng hợp theo cách “%(aggregation)s”.")
+                    % {"kind": self.get_kind_display(), "aggregation": self.get_aggregation_display()}
+                }
+            )
+
+    @property
+    def is_yesno(self) -> bool:
+        return self.kind == TargetKind.YESNO
+
+    @property
+    def rule(self) -> str:
+        """How its figures add up, over time and over units (shown next to each figure)."""
+        from plans.targets import rule_text
+
+        return rule_text(self.kind, self.aggregation)
 
 
 class ReportingRule(models.Model):

@@ -23,7 +23,6 @@ from cchc_portal.lib.documents import RenderedPdf, RenderTooLong
 from documents import services as documents
 from documents.models import DocumentType, OutgoingDocument
 from plans.models import (
-    Aggregation,
     PeriodType,
     Plan,
     ReportingRule,
@@ -34,6 +33,7 @@ from plans.models import (
     Task,
     TaskGroup,
 )
+from plans.targets import default_aggregation, infer_kind
 from units.models import Level, Membership, Role, Unit
 
 
@@ -260,6 +260,7 @@ def _copy_task(
             name=target.name,
             unit_of_measure=target.unit_of_measure,
             value=target.value,
+            kind=target.kind,
             aggregation=target.aggregation,
             set_locally=target.set_locally and not as_implementation,
         )
@@ -774,15 +775,25 @@ def add_task(group: TaskGroup, **values: Any) -> Task:
 
 @transaction.atomic
 def add_target(
-    task: Task, *, name: str, unit_of_measure: str, value, aggregation: str = Aggregation.SUM
+    task: Task,
+    *,
+    name: str,
+    unit_of_measure: str,
+    value,
+    kind: str | None = None,
+    aggregation: str | None = None,
 ) -> Target:
+    """A target; its kind read from the unit of measure when not given ("%" → percent,
+    "số/tháng" → rate), its aggregation the kind's default (plans/targets.py)."""
     require_editable(task.plan)
+    kind = kind or infer_kind(unit_of_measure)
     return Target.objects.create(
         task=task,
         name=name,
         unit_of_measure=unit_of_measure,
         value=value,
-        aggregation=aggregation,
+        kind=kind,
+        aggregation=aggregation or default_aggregation(kind),
         position=_next_position(task.targets.all()),
         set_locally=task.superior_key is not None,
     )
@@ -1012,6 +1023,7 @@ def take_upstream_changes(plan: Plan, change_ids: Iterable[str], *, by: Any = No
                     name=source_target.name,
                     unit_of_measure=source_target.unit_of_measure,
                     value=source_target.value,
+                    kind=source_target.kind,
                     aggregation=source_target.aggregation,
                     superior_target=source_target,
                     superior_key=source_target.key,
@@ -1019,7 +1031,7 @@ def take_upstream_changes(plan: Plan, change_ids: Iterable[str], *, by: Any = No
                 )
             elif change.kind == "target_changed" and source_target is not None and my_target is not None:
                 my_target.name, my_target.unit_of_measure = source_target.name, source_target.unit_of_measure
-                my_target.aggregation = source_target.aggregation
+                my_target.kind, my_target.aggregation = source_target.kind, source_target.aggregation
                 if not my_target.set_locally:
                     my_target.value = source_target.value
                 my_target.superior_target = source_target

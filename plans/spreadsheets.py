@@ -37,8 +37,9 @@ from cchc_portal.lib.bounds import TASK_TITLE_MAX
 from cchc_portal.lib.spreadsheets import HeaderSpec, SpreadsheetError, Table, cell_text, date_text, read_table
 from cchc_portal.lib.vietnamese import clean_spaces, fold
 from cchc_portal.lib.xlsx import FORMULA_PREFIXES
-from plans.models import Aggregation, Frequency, Plan, Target, Task, TaskGroup
+from plans.models import Aggregation, Frequency, Plan, Target, TargetKind, Task, TaskGroup
 from plans.services import PlanError, add_group, add_target, add_task, group_for_role, require_editable
+from plans.targets import default_aggregation, infer_kind
 from units.models import Level, Role, Unit
 
 # --- limits and fixed texts ---------------------------------------------------------------------
@@ -76,7 +77,9 @@ class TargetRow:
     name: str
     unit_of_measure: str
     value: Decimal
-    # Percentages add up over the hierarchy as a share of units, like the demo plans' "100% TTHC".
+    # Read from the unit of measure (plans/targets.py): "%" a percentage that adds up over the
+    # hierarchy as a share of units, "số/tháng" a rate, anything else a count.
+    kind: str = TargetKind.COUNT
     aggregation: str = Aggregation.SUM
 
 
@@ -874,8 +877,8 @@ class _Parser:
                     % {"text": part[:60], "max": TARGET_NAME_MAX},
                 )
                 continue
-            aggregation = Aggregation.SHARE if unit == "%" else Aggregation.SUM
-            task.targets.append(TargetRow(target_name, unit, value, aggregation))
+            kind = infer_kind(unit)
+            task.targets.append(TargetRow(target_name, unit, value, kind, default_aggregation(kind)))
         task.product = "; ".join(products)
 
     def check_lengths(self, task: TaskRow) -> None:
@@ -1006,6 +1009,7 @@ def apply_task_import(preview: TaskImportPreview, *, by: Any = None, skip_invali
                         name=target.name,
                         unit_of_measure=target.unit_of_measure,
                         value=target.value,
+                        kind=target.kind,
                         aggregation=target.aggregation,
                     )
                 )

@@ -682,6 +682,7 @@ def task_add(request: HttpRequest, plan: Plan, group_id: int) -> HttpResponse:
                     name=target.name,
                     unit_of_measure=target.unit_of_measure,
                     value=target.value,
+                    kind=target.kind,
                     aggregation=target.aggregation,
                 )
             return _partial(request, plan, "tasks", anchor=f"task-{task.pk}")
