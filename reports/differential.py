@@ -231,16 +231,16 @@ def _task_figures(
         return {}
     own_tasks = {t.pk: t for t in Task.objects.filter(plan_id=own_plan)}
     own_targets = {t.pk: t for t in Target.objects.filter(task_id__in=own_tasks)}
-    carrying = _roots(
+    tasks_below = list(
         Task.objects.filter(plan_id__in=plans_below).values_list(
-            "pk", "superior_task_id", "superior_task__superior_task_id"
-        ),
-        set(own_tasks),
+            "pk", "superior_task_id", "superior_task__superior_task_id", "plan_id"
+        )
     )
-    plans_of = dict(Task.objects.filter(pk__in=carrying).values_list("pk", "plan_id"))
-    units: dict[int, set[int]] = defaultdict(set)
-    for task_id, root in carrying.items():
-        units[root].add(plans_of[task_id])
+    carrying = _roots([row[:3] for row in tasks_below], set(own_tasks))
+    units: dict[int, set[int]] = defaultdict(set)  # own task → the plans carrying it
+    for task_id, _superior, _grand, plan_id in tasks_below:
+        if task_id in carrying:
+            units[carrying[task_id]].add(plan_id)
     statuses: dict[int, Counter] = defaultdict(Counter)
     progress: dict[int, list[int]] = defaultdict(list)
     for task_id, status, percent in Entry.objects.filter(
@@ -248,15 +248,20 @@ def _task_figures(
     ).values_list("task_id", "status", "progress"):
         statuses[carrying[task_id]][status] += 1
         progress[carrying[task_id]].append(percent)
-    results = TargetResult.objects.filter(entry__report_id__in=included, achieved__isnull=False).values_list(
-        "target_id", "target__superior_target_id", "target__superior_target__superior_target_id"
+    results = list(
+        TargetResult.objects.filter(entry__report_id__in=included, achieved__isnull=False).values_list(
+            "target_id",
+            "target__superior_target_id",
+            "target__superior_target__superior_target_id",
+            "achieved",
+            "target__value",
+        )
     )
-    rooted = _roots(results, set(own_targets))
-    figures: dict[int, list[tuple[Decimal, Decimal]]] = defaultdict(list)
-    for achieved, value, target_id in TargetResult.objects.filter(
-        entry__report_id__in=included, achieved__isnull=False, target_id__in=rooted
-    ).values_list("achieved", "target__value", "target_id"):
-        figures[rooted[target_id]].append((achieved, value))
+    rooted = _roots([row[:3] for row in results], set(own_targets))
+    figures: dict[int, list[tuple[Decimal, Decimal]]] = defaultdict(list)  # own target → (achieved, value)
+    for target_id, _superior, _grand, achieved, value in results:
+        if target_id in rooted:
+            figures[rooted[target_id]].append((achieved, value))
     return {
         pk: TaskFigures(
             title=task.title,
