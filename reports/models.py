@@ -161,7 +161,15 @@ class Entry(models.Model):
 class TargetResult(models.Model):
     entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="results")
     target = models.ForeignKey(Target, on_delete=models.PROTECT, related_name="results")
+    # The figure for the whole period: what roll-ups, scores and the annex read. In a 6-month,
+    # 9-month or annual report it is put together from the earlier reports and `own`
+    # (reports/cumulative.py); elsewhere it is the figure typed.
     achieved = models.DecimalField(_("đạt được"), max_digits=12, decimal_places=2, null=True, blank=True)
+    # The figure typed in this report: in a cumulative report, for the part of the period no
+    # earlier report covered (15/09–14/12 in an annual report after the third quarter's).
+    own = models.DecimalField(
+        _("số liệu nhập kỳ này"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["entry", "target"], name="one_result_per_target")]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -24,7 +25,8 @@ from django.utils.translation import gettext as _
 from cchc_portal.lib.bounds import NARRATIVE_MAX, REASON_MAX, check_text, decimal_in_range, shown
 from cchc_portal.lib.documents import RenderedPdf, RenderTooLong
 from cchc_portal.lib.formatting import megabytes, number, parse_number, percent, short_date, time_of_day
-from plans.models import Aggregation, Plan, Status, Target
+from plans.models import Plan, Status
+from reports import cumulative
 from reports.models import (
     DONE,
     Entry,
@@ -218,65 +220,35 @@ def _ensure_entries(report: Report) -> None:
 
 
 def _prefill_cumulative(report: Report, task_ids: list[int]) -> None:
-    """A 6-month, 9-month or annual report starts from the quarters (and months) it covers:
-    the latest status and %, the narratives one after another, the targets aggregated."""
-    period = report.period
-    # The covered reports that tile the period without overlap, longest first: the annual report
-    # takes the first half's report and the third quarter's, not the first quarter's again.
-    covered = sorted(
-        (
-            r
-            for r in Report.objects.filter(unit=report.unit, year=report.year).exclude(pk=report.pk)
-            if period.covers(r.period)
-        ),
-        key=lambda r: (-(r.period.end - r.period.start).days, r.period.end),
-    )
-    earlier: list[Report] = []
-    for candidate in covered:
-        if all(
-            candidate.period.end < r.period.start or candidate.period.start > r.period.end for r in earlier
-        ):
-            earlier.append(candidate)
-    if not earlier:
+    """A 6-month, 9-month or annual report starts from the earlier reports that tile it
+    (reports/cumulative.py): the latest status and % (a task whose deadline has passed by the
+    period's end and is not done reads "Quá hạn"), the narratives one after another under their
+    period, and each target's figure for the earlier part put together by its kind."""
+    parts = cumulative.parts_of(report)
+    if parts is None or not parts.earlier:
         return
-    earlier.sort(key=lambda r: r.period.end)
+    earlier = parts.earlier
     entries = {
         (e.report_id, e.task_id): e
         for e in Entry.objects.filter(report__in=earlier, task_id__in=task_ids, is_entered=True)
     }
-    results: dict[tuple[int, int], list[Decimal]] = {}
-    for result in TargetResult.objects.filter(
-        entry__in=entries.values(), achieved__isnull=False
-    ).select_related("entry"):
-        results.setdefault((result.entry.task_id, result.target_id), []).append(result.achieved)
-    aggregation = dict(Target.objects.filter(task_id__in=task_ids).values_list("pk", "aggregation"))
-    new_entries = {e.task_id: e for e in report.entries.filter(task_id__in=task_ids)}
-    new_results = []
-    for task_id, entry in new_entries.items():
-        found = [entries[(r.pk, task_id)] for r in earlier if (r.pk, task_id) in entries]
+    new_entries = report.entries.filter(task_id__in=task_ids).select_related("task")
+    for entry in new_entries:
+        found = [entries[(r.pk, entry.task_id)] for r in earlier if (r.pk, entry.task_id) in entries]
         if not found:
             continue
         latest = found[-1]
         entry.status = latest.status
         entry.progress = latest.progress
+        if cumulative.overdue(entry, report.period):
+            entry.status = EntryStatus.OVERDUE
         entry.narrative = "\n".join(
-            f"{r.period.label}: {entries[(r.pk, task_id)].narrative.strip()}"
+            f"{r.period.label}: {entries[(r.pk, entry.task_id)].narrative.strip()}"
             for r in earlier
-            if (r.pk, task_id) in entries and entries[(r.pk, task_id)].narrative.strip()
+            if (r.pk, entry.task_id) in entries and entries[(r.pk, entry.task_id)].narrative.strip()
         )
         entry.save(update_fields=["status", "progress", "narrative"])
-        for (t_id, target_id), values in results.items():
-            if t_id != task_id:
-                continue
-            kind = aggregation.get(target_id, Aggregation.SUM)
-            if kind == Aggregation.SUM:
-                value = sum(values, Decimal(0))
-            elif kind == Aggregation.AVERAGE:
-                value = sum(values, Decimal(0)) / len(values)
-            else:
-                value = values[-1]
-            new_results.append(TargetResult(entry=entry, target_id=target_id, achieved=value))
-    TargetResult.objects.bulk_create(new_results, ignore_conflicts=True)
+    cumulative.refresh(report, task_ids)
 
 
 # --- who works on what --------------------------------------------------------------------------------
@@ -447,10 +419,13 @@ def save_entry(entry: Entry, values: EntryInput, *, expected_version: int | None
         result = existing.get(target_id)
         if result is None:
             if value is not None:
-                TargetResult.objects.create(entry=entry, target_id=target_id, achieved=value)
-        elif result.achieved != value:
-            result.achieved = value
-            result.save(update_fields=["achieved"])
+                TargetResult.objects.create(entry=entry, target_id=target_id, achieved=value, own=value)
+        elif (result.achieved, result.own) != (value, value):
+            result.achieved = result.own = value
+            result.save(update_fields=["achieved", "own"])
+    # In a 6-month, 9-month or annual report what was typed is the remainder's figure; the
+    # period's is put together with the earlier reports' (reports/cumulative.py).
+    cumulative.refresh(entry.report, [entry.task_id])
     if entry.report.state == ReportState.NOT_STARTED:
         Report.objects.filter(pk=entry.report_id).update(state=ReportState.DRAFT)
     return entry
@@ -668,6 +643,7 @@ def submit(report: Report, *, by: Any, now: datetime.datetime | None = None) -> 
     report.submitted_at = now
     report.return_reason = ""
     report.progress = report.entries.aggregate(avg=Avg("progress"))["avg"]
+    cumulative.refresh(report)  # an earlier report corrected since (returned, fixed) reaches this one
     _save(report, by)
     action = ReportEvent.Action.RESUBMITTED if resubmission else ReportEvent.Action.SUBMITTED
     _event(report, action, by, is_late=late)
@@ -804,8 +780,40 @@ def changes_since_acceptance(report: Report) -> list[dict[str, str]]:
 # --- the narrative, prefilled ------------------------------------------------------------------------------
 
 
+# A clause that promises something by a date: "dự kiến trước ngày 31/10/2026", "sẽ hoàn thành
+# chậm nhất ngày 30/11/2026". Clauses end at ".", ";" or a line break.
+_PROMISE = re.compile(
+    r"[^.;\n]*\b(?:dự kiến|sẽ|trước ngày|chậm nhất|hoàn thành vào|hoàn thành trong)\b[^.;\n]*?"
+    r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b[^.;\n]*[.;]?",
+    re.IGNORECASE,
+)
+
+
+def passed_promises(text: str, by: datetime.date) -> list[str]:
+    """The clauses of `text` that promise something by a date on or before `by` (the period's
+    cut-off): in a report of that period they promise what is already past."""
+    found = []
+    for match in _PROMISE.finditer(text or ""):
+        day, month, year = (int(g) for g in match.groups())
+        try:
+            promised = datetime.date(year, month, day)
+        except ValueError:
+            continue
+        if promised <= by:
+            found.append(match.group(0).strip())
+    return found
+
+
+def _without_passed_promises(text: str, by: datetime.date) -> str:
+    for clause in passed_promises(text, by):
+        text = text.replace(clause, "")
+    return " ".join(text.split())
+
+
 def compose_results(report: Report) -> str:
-    """Section I prefilled from the entries: one paragraph per task, in plan order."""
+    """Section I prefilled from the entries: one paragraph per task, in plan order. A task whose deadline has passed by the period's end and is not done reads
+    "quá hạn (hạn …)", and a promise of a date already past is left out of the quoted text."""
+    end = report.period.end
     entries = (
         report.entries.filter(is_entered=True)
         .select_related("task")
@@ -819,14 +827,22 @@ def compose_results(report: Report) -> str:
             for r in entry.results.all()
             if r.achieved is not None
         )
-        text = f"- {entry.task.title.rstrip('.')}: {entry.get_status_display().lower()}"
-        if entry.status not in DONE:
-            text += f" ({percent(entry.progress)})"
+        if cumulative.overdue(entry, report.period):
+            state = _("quá hạn (hạn %(d)s), tiến độ %(p)s") % {
+                "d": short_date(entry.task.deadline),
+                "p": percent(entry.progress),
+            }
+        else:
+            state = entry.get_status_display().lower()
+            if entry.status not in DONE:
+                state += f" ({percent(entry.progress)})"
+        text = f"- {entry.task.title.rstrip('.')}: {state}"
         if figures:
             text += f"; {figures}"
         text += "."
-        if entry.narrative.strip():
-            text += f" {entry.narrative.strip()}"
+        narrative = _without_passed_promises(entry.narrative.strip(), end)
+        if narrative:
+            text += f" {narrative}"
         lines.append(text)
     return "\n".join(lines)
 
@@ -910,6 +926,8 @@ def _signable(report: Report, by: Any, now: datetime.datetime | None) -> Report:
     if signing_in_progress(report):
         raise ReportError(_("Báo cáo đang được ký số; hãy hoàn tất hoặc hủy bản đang ký."))
     _check_signable(report, now)
+    if report.state != ReportState.SUBMITTED:
+        cumulative.refresh(report)  # the signed figures are the current ones
     report.signer_name = by.get_full_name() or by.get_username()
     report.save(update_fields=["signer_name"])
     return report

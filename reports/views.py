@@ -24,7 +24,7 @@ from cchc_portal.lib.formatting import megabytes, number
 from cchc_portal.lib.xlsx import table_xlsx
 from documents.forms import SignedUploadForm
 from plans.models import PeriodType
-from reports import rollup, services
+from reports import cumulative, rollup, services
 from reports.models import Entry, EntryStatus, Evidence, Report, ReportState
 from reports.periods import DEFAULT_DEADLINE_DAY, Period, PeriodError, required_periods
 from units.access import CLERK, LEADER_SIGNING, REPORT_SIGNING, REPORT_WORK, REVIEW, unit_capability_required
@@ -139,15 +139,71 @@ def index(request: HttpRequest) -> HttpResponse:
 # --- entering progress ---------------------------------------------------------------------------------------
 
 
-def _entry_context(entry: Entry, *, editable: bool, errors=None, conflict=None, saved=False, values=None):
+class Whole:
+    """What a cumulative report's entries show of the earlier reports (reports/cumulative.py):
+    the parts, each target's figure so far, and the earlier evidence."""
+
+    def __init__(self, report: Report, task_ids=None):
+        self.parts = cumulative.parts_of(report)
+        self.figures: dict = {}
+        self.evidence: dict = {}
+        if self.parts is not None and self.parts.earlier:
+            ids = list(task_ids if task_ids is not None else report.entries.values_list("task_id", flat=True))
+            self.figures = cumulative.figures(report, self.parts, cumulative.own_tasks(ids))
+            self.evidence = cumulative.carried_evidence(report, self.parts)
+
+    def of(self, entry: Entry) -> dict:
+        return {"carried_evidence": self.evidence.get(entry.task_id, [])}
+
+
+def _carried(entry: Entry) -> dict:
+    """The earlier reports' evidence shown under an entry of a cumulative report."""
+    return {"carried_evidence": cumulative.carried_evidence(entry.report).get(entry.task_id, [])}
+
+
+def _overdue(entry: Entry) -> bool:
+    try:
+        return cumulative.overdue(entry, entry.report.period)
+    except PeriodError:
+        return False
+
+
+def _entry_context(
+    entry: Entry,
+    *,
+    editable: bool,
+    errors=None,
+    conflict=None,
+    saved=False,
+    values=None,
+    whole: Whole | None = None,
+):
     targets = []
-    results = {r.target_id: r.achieved for r in entry.results.all()}
+    results = {r.target_id: r for r in entry.results.all()}
     for target in entry.task.targets.all():
-        value = values.get(f"target_{target.pk}") if values is not None else results.get(target.pk)
-        targets.append({"target": target, "value": "" if value is None else value})
+        figure = whole.figures.get((entry.task_id, target.pk)) if whole else None
+        result = results.get(target.pk)
+        if values is not None:
+            value = values.get(f"target_{target.pk}")
+        elif result is None:
+            value = None
+        else:
+            # The figure typed here: in a cumulative report, the remainder's.
+            value = result.own if figure is not None or result.own is not None else result.achieved
+        targets.append(
+            {
+                "target": target,
+                "value": "" if value is None else value,
+                "figure": figure,
+                "achieved": result.achieved if result else None,
+            }
+        )
     return {
         "entry": entry,
         "targets": targets,
+        "whole": whole,
+        "overdue": _overdue(entry),
+        **(whole.of(entry) if whole else {"carried_evidence": []}),
         "statuses": EntryStatus.choices,
         "editable": editable,
         "errors": errors or {},
@@ -170,8 +226,9 @@ def entries(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
         return _not_started(request, unit, period, "entries")
     problem = services.editable_problem(report)
     editable = not problem and services.can_edit_entries(report, request.unit_caps)
+    whole = Whole(report)
     items = [
-        _entry_context(e, editable=editable)
+        _entry_context(e, editable=editable, whole=whole)
         for e in services.entries_for(report, request.user, request.unit_caps)
     ]
     return render(
@@ -245,8 +302,16 @@ def entry_save(request: HttpRequest, entry_id: int) -> HttpResponse:
     if status == 200:
         # Only the "saved" line and the new version: the fields are left alone, so nothing the
         # officer typed while the request was on its way is overwritten.
-        return render(request, "reports/includes/entry_saved.html", {"entry": entry})
-    context = _entry_context(entry, editable=True, **context_kwargs)
+        whole = Whole(entry.report, [entry.task_id])
+        totals = [
+            {"target": t, "figure": whole.figures[(entry.task_id, t.pk)]}
+            for t in entry.task.targets.all()
+            if (entry.task_id, t.pk) in whole.figures
+        ]
+        return render(request, "reports/includes/entry_saved.html", {"entry": entry, "totals": totals})
+    context = _entry_context(
+        entry, editable=True, whole=Whole(entry.report, [entry.task_id]), **context_kwargs
+    )
     response = render(request, "reports/includes/entry.html", context, status=status)
     return reswap(retarget(response, f"#entry-{entry.pk}"), "outerHTML")
 
@@ -287,7 +352,7 @@ def evidence_add(request: HttpRequest, entry_id: int) -> HttpResponse:
     return render(
         request,
         "reports/includes/evidence.html",
-        {"entry": entry, "editable": True, "evidence_error": problem},
+        {"entry": entry, "editable": True, "evidence_error": problem, **_carried(entry)},
         status=422 if problem else 200,
     )
 
@@ -308,7 +373,7 @@ def evidence_delete(request: HttpRequest, evidence_id: int) -> HttpResponse:
     return render(
         request,
         "reports/includes/evidence.html",
-        {"entry": entry, "editable": True, "evidence_error": problem},
+        {"entry": entry, "editable": True, "evidence_error": problem, **_carried(entry)},
         status=422 if problem else 200,
     )
 
@@ -450,6 +515,11 @@ def _report_page(
             "evidence_entries": services.evidence_entry_ids(report_obj, request.user, caps),
             "changes": services.changes_since_acceptance(report_obj) if report_obj.accepted_snapshot else [],
             "predecessors": rollup.predecessors_of(report_obj),
+            "passed_promises": [
+                clause
+                for f in NarrativeForm.base_fields
+                for clause in services.passed_promises(getattr(report_obj, f, "") or "", period.end)
+            ],
             "form": form,
             "narrative_fields": list(zip(form, NARRATIVE_LABELS, strict=True)),
         },

@@ -30,7 +30,9 @@ def cascade(unit, province, *, by=None, rules=None, issued_on=None):
     return plans.issue(plan, issued_on=issued_on)
 
 
-def build_reporting(w: SimpleNamespace) -> SimpleNamespace:
+def build_reporting(w: SimpleNamespace, more_targets=None) -> SimpleNamespace:
+    """`more_targets(radio_task, listing_task)` adds targets to the province's tasks before the
+    plan is issued and cascaded."""
     year = today().year
     province = plans.create_plan(w.danang, year, by=w.reviewer)
     communes = plans.add_group(province, heading="UBND các xã, phường, đặc khu", lead_level=Level.COMMUNE)
@@ -40,6 +42,8 @@ def build_reporting(w: SimpleNamespace) -> SimpleNamespace:
     plans.add_target(
         listing, name="TTHC được niêm yết", unit_of_measure="%", value=100, aggregation=Aggregation.SHARE
     )
+    if more_targets is not None:
+        more_targets(radio, listing)
     plans.set_reporting_rules(province, {"quarterly": 20, "half_year": 20, "annual": 20})
     plans.submit(province, by=w.reviewer)
     plans.approve(province, by=w.reviewer)
