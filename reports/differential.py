@@ -28,6 +28,14 @@ The definitions the recomputation follows (they are the specification, not the p
   its entry's target results equal the aggregated values rounded to 2 places; its progress is the
   mean progress of the carrying units' entries (rounded to a whole percent); the completeness
   sentence of section I ("82/94 đơn vị đã gửi báo cáo") says submitted/expected as above.
+- **A cumulative report** (6-month, 9-month, annual) of a unit, for each target of a task no plan
+  implements (the unit's own work): the earlier reports of the unit that tile the period (any
+  with a row, within the period, longest first then earliest, never overlapping) and the
+  remainder (the months none covers, when one block) with the figure typed for it
+  (`TargetResult.own`), in time order, put together by the target's kind: count → sum; rate →
+  mean weighted by months; percent, level → the latest part's; yes/no → 1 if any part > 0, else 0;
+  parts without a figure left out. The result is the report's `achieved`. A report with no earlier
+  report, or with a remainder in two pieces, is not checked.
 
 The product's side is read in one small section ("what the product says") so that a change of
 the roll-up's or the drafted report's shape is one adapter to update.
@@ -44,7 +52,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from cchc_portal.lib.formatting import number
-from plans.models import Aggregation, Plan, Status, Target, Task
+from plans.models import Aggregation, PeriodType, Plan, Status, Target, TargetKind, Task
 from reports.models import Entry, EntryStatus, Report, ReportState, TargetResult
 from reports.periods import Period
 from units.models import Level, Unit
@@ -52,6 +60,7 @@ from units.models import Level, Unit
 CENT = Decimal("0.01")
 DONE_STATUSES = (EntryStatus.DONE_ON_TIME, EntryStatus.DONE_LATE)
 REPORTING_LEVELS = (Level.COMMUNE, Level.DISTRICT)
+CUMULATIVE = (PeriodType.HALF_YEAR, PeriodType.NINE_MONTHS, PeriodType.ANNUAL)
 
 
 def cents(value: Any) -> Decimal | None:
@@ -289,6 +298,105 @@ def _target_figures(target: Target, results: list[tuple[Decimal, Decimal]]) -> T
     return TargetFigures(target.name, cents(value), n)
 
 
+# --- cumulative reports ---------------------------------------------------------------------------------
+
+
+def _months(period: Period) -> set[int]:
+    """The reporting months of a period (each from a 15th to the 14th of month m)."""
+    return set(range(period.first_month, period.last_month + 1))
+
+
+def _over_time(kind: str, parts: list[tuple[Decimal | None, int]]) -> Decimal | None:
+    known = [(value, months) for value, months in parts if value is not None]
+    if not known:
+        return None
+    if kind == TargetKind.COUNT:
+        return sum((value for value, _m in known), Decimal(0))
+    if kind == TargetKind.RATE:
+        months = sum(m for _v, m in known)
+        return sum((value * m for value, m in known), Decimal(0)) / months if months else known[-1][0]
+    if kind == TargetKind.YESNO:
+        return Decimal(1 if any(value > 0 for value, _m in known) else 0)
+    return known[-1][0]  # percent, level
+
+
+def _tiles(report: Report) -> list[tuple[Report, Period]]:
+    period = report.period
+    candidates = []
+    started = Report.objects.filter(unit_id=report.unit_id, year=report.year).exclude(
+        state=ReportState.NOT_STARTED
+    )
+    for other in started.exclude(pk=report.pk):
+        p = other.period
+        if p != period and _months(p) <= _months(period):
+            candidates.append((other, p))
+    candidates.sort(key=lambda rp: (-len(_months(rp[1])), rp[1].end))
+    chosen: list[tuple[Report, Period]] = []
+    for other, p in candidates:
+        if not any(_months(p) & _months(q) for _r, q in chosen):
+            chosen.append((other, p))
+    return sorted(chosen, key=lambda rp: rp[1].end)
+
+
+def recompute_cumulative(report: Report) -> dict[int, Decimal | None] | None:
+    """Target id → the whole-period figure of `report` by the definition; None when it is not
+    checked (not cumulative, no earlier report, a remainder in two pieces)."""
+    period = report.period
+    if period.kind not in CUMULATIVE:
+        return None
+    tiles = _tiles(report)
+    remainder = _months(period) - set().union(*(_months(p) for _r, p in tiles))
+    if not tiles or (remainder and max(remainder) - min(remainder) + 1 != len(remainder)):
+        return None
+    implemented = set(
+        Task.objects.filter(superior_task__isnull=False).values_list("superior_task_id", flat=True)
+    )
+    targets = [t for t in Target.objects.filter(task__entries__report=report) if t.task_id not in implemented]
+    earlier: dict[tuple[int, object], Decimal | None] = {
+        (report_id, key): achieved
+        for report_id, key, achieved in TargetResult.objects.filter(
+            entry__report__in=[r for r, _p in tiles]
+        ).values_list("entry__report_id", "target__key", "achieved")
+    }
+    own = dict(TargetResult.objects.filter(entry__report=report).values_list("target_id", "own"))
+    figures = {}
+    for target in targets:
+        parts = [(earlier.get((r.pk, target.key)), len(_months(p)), p.last_month) for r, p in tiles]
+        if remainder:
+            parts.append((own.get(target.pk), len(remainder), max(remainder)))
+        parts.sort(key=lambda part: part[2])
+        figures[target.pk] = cents(
+            _over_time(target.kind, [(value, months) for value, months, _end in parts])
+        )
+    return figures
+
+
+def compare_cumulative(unit: Unit, period: Period) -> list[Mismatch]:
+    """Each cumulative report of `unit` and the units below for `period` against the definition."""
+    found = []
+    reports = Report.objects.filter(
+        unit__path__startswith=unit.path,
+        year=period.year,
+        period_kind=period.kind,
+        period_number=period.number,
+    ).select_related("unit")
+    for report in reports:
+        figures = recompute_cumulative(report)
+        if figures is None:
+            continue
+        achieved = dict(
+            TargetResult.objects.filter(entry__report=report, target_id__in=figures).values_list(
+                "target_id", "achieved"
+            )
+        )
+        names = dict(Target.objects.filter(pk__in=figures).values_list("pk", "name"))
+        for target_pk, value in figures.items():
+            if cents(achieved.get(target_pk)) != value:
+                where = f"{report.unit.full_name} · {names[target_pk]}"
+                found.append(Mismatch(where, "cumulative.achieved", cents(achieved.get(target_pk)), value))
+    return found
+
+
 # --- what the product says (the adapters: the only code that knows the product's shapes) -------------
 
 
@@ -416,6 +524,7 @@ LABELS = {
     "drafted.entry": _("có kết quả trong báo cáo"),
     "drafted.progress": _("tiến độ (%)"),
     "drafted.achieved": _("đạt được"),
+    "cumulative.achieved": _("số liệu cả kỳ (cộng các kỳ trước và phần còn lại)"),
 }
 
 

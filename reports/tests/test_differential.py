@@ -28,7 +28,7 @@ from conftest import make_unit
 from demo.reports import PROVINCE, reporting_plans
 from plans.models import PeriodType, Plan, Status, Target, TargetKind, Task, TaskGroup
 from plans.targets import UNIT_RULES
-from reports import differential, services
+from reports import cumulative, differential, services
 from reports.models import Entry, EntryStatus, Report, ReportState, TargetResult
 from reports.periods import COUNT, SPAN, Period
 from reports.tests.test_superior import _report
@@ -38,6 +38,7 @@ pytestmark = pytest.mark.django_db
 
 YEAR = 2026
 PERIODS = [Period(YEAR, kind, n) for kind in SPAN for n in range(1, COUNT[kind] + 1)]
+CUMULATIVE = [p for p in PERIODS if p.is_cumulative]
 PENDING_H6 = {"expected", "completeness"}
 PENDING_H6_REASON = "H6: the denominator counts every commune and district, progress is the units' mean"
 
@@ -65,7 +66,8 @@ class World:
 
     def __init__(self, draw):
         self.draw = draw
-        self.period = draw(st.sampled_from(PERIODS))
+        # Cumulative periods half the time: their reports are put together from earlier ones.
+        self.period = draw(st.sampled_from(CUMULATIVE) | st.sampled_from(PERIODS))
         self.other = draw(st.sampled_from([p for p in PERIODS if p != self.period]))
         self.codes = iter(range(10_000, 99_999))
         self.city = make_unit("H5", "Thành phố Thử Nghiệm", "thanh-pho-tw")
@@ -152,7 +154,9 @@ class World:
             self.district_plan = plan
         if plan is None or plan.status != Status.ISSUED:
             return
-        for period in (self.period, self.other):
+        covered = [p for p in PERIODS if self.period.covers(p)]
+        earlier = self.draw(st.lists(st.sampled_from(covered), unique=True, max_size=3)) if covered else []
+        for period in (self.period, self.other, *earlier):
             if self.draw(st.integers(0, 4)):
                 self._report(unit, plan, period)
 
@@ -188,11 +192,16 @@ class World:
                         entry=entry,
                         target=target,
                         achieved=self.draw(st.one_of(figures, st.just(target.value))),
+                        own=self.draw(figures),
                     )
 
 
 def _world(data) -> World:
     world = World(data.draw)
+    # Cumulative reports put together by the product, the shorter (earlier) periods first.
+    reports = Report.objects.filter(unit__path__startswith=world.city.path)
+    for report in sorted(reports, key=lambda r: (r.period.end, SPAN[r.period.kind])):
+        cumulative.refresh(report)
     # Units reloaded: adding children changed their parents' rows.
     world.city.refresh_from_db()
     return world
@@ -209,6 +218,7 @@ def test_the_rollup_equals_the_recomputation_on_random_worlds(data):
         for include_unaccepted in (True, False):
             found = differential.compare(world.city, world.period, include_unaccepted=include_unaccepted)
             assert [str(m) for m in found if m.key not in PENDING_H6] == []
+        assert [str(m) for m in differential.compare_cumulative(world.city, world.period)] == []
         transaction.set_rollback(True)
 
 
@@ -262,6 +272,42 @@ def test_a_changed_result_is_caught_by_the_recomputation(reporting):
     found = differential.diff(before, differential.recompute(w.danang, w.annual, include_unaccepted=True))
     assert [(m.key, m.product, m.recomputed) for m in found] == [
         ("target.value", Decimal("19.00"), Decimal("21.00"))
+    ]
+
+
+def _figures_for(w, period: Period, radio: str, *, own: str | None = None) -> Report:
+    """Commune A's report for `period` with the radio target's figure, made directly (the
+    period may be closed)."""
+    report = Report.objects.create(
+        unit=w.commune_a,
+        plan=w.plan_a,
+        year=period.year,
+        period_kind=period.kind,
+        period_number=period.number,
+        deadline=period.deadline(20),
+        state=ReportState.ACCEPTED,
+    )
+    task = w.plan_a.tasks.get(title__startswith="Chuyên mục")
+    entry = Entry.objects.create(report=report, task=task, status=EntryStatus.IN_PROGRESS)
+    TargetResult.objects.create(
+        entry=entry, target=task.targets.get(), achieved=Decimal(radio), own=Decimal(own) if own else None
+    )
+    return report
+
+
+def test_a_wrong_cumulative_figure_is_reported(reporting):
+    w = reporting
+    half = Period(w.year, "half_year", 1)
+    _figures_for(w, w.q1, "5")
+    report = _figures_for(w, half, "0", own="4")  # typed for 15/03–14/06, the first quarter reported
+    cumulative.refresh(report)
+    assert differential.compare_cumulative(w.danang, half) == []
+    assert TargetResult.objects.get(entry__report=report).achieved == Decimal("9.00")
+    TargetResult.objects.filter(entry__report=report).update(achieved=Decimal("4"))
+    found = differential.compare_cumulative(w.danang, half)
+    assert [str(m) for m in found] == [
+        "Phường Tam Kỳ · Chuyên đề phát thanh — số liệu cả kỳ (cộng các kỳ trước và phần còn lại): "
+        "hệ thống ghi 4,00, tính lại được 9,00"
     ]
 
 

@@ -64,6 +64,8 @@ class Command(BaseCommand):
                         _("kể cả báo cáo chưa tiếp nhận") if include_unaccepted else _("báo cáo đã tiếp nhận")
                     )
                     mismatches += self._print(found, f"{superior.code} · {p.code} · {scope}")
+                found = differential.compare_cumulative(superior, p)
+                mismatches += self._print(found, f"{superior.code} · {p.code} · {_('số liệu cả kỳ')}")
                 if drafted:
                     report = Report.objects.filter(
                         unit=superior, year=p.year, period_kind=p.kind, period_number=p.number
