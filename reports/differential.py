@@ -23,7 +23,7 @@ The definitions the recomputation follows (they are the specification, not the p
   target results, in the included reports, whose target's superior target (or its superior
   target's superior target) is G; n = their number. SUM → their sum; AVERAGE → sum / n; SHARE →
   100 × (number of results ≥ their own target's value) / n; no value when n = 0. Figures are
-  compared after rounding to 2 decimal places.
+  compared after rounding to 2 decimal places (a stored figure rounded at a half either way).
 - **The drafted superior report** (accepted reports only): for each rolled-up task (units > 0),
   its entry's target results equal the aggregated values rounded to 2 places; its progress is the
   mean progress of the carrying units' entries (rounded to a whole percent); the completeness
@@ -46,7 +46,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -70,6 +70,17 @@ def cents(value: Any) -> Decimal | None:
     return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def stored_as(stored: Decimal | None, exact: Decimal | None) -> bool:
+    """Whether a figure stored with 2 places is `exact` rounded: at a half either way (Python
+    rounds half to even, PostgreSQL half away from zero)."""
+    if stored is None or exact is None:
+        return stored is None and exact is None
+    return stored in (
+        exact.quantize(CENT, rounding=ROUND_HALF_UP),
+        exact.quantize(CENT, rounding=ROUND_HALF_EVEN),
+    )
+
+
 # --- the figures, whoever computed them ---------------------------------------------------------------
 
 
@@ -88,7 +99,7 @@ class RowFigures:
 @dataclass
 class TargetFigures:
     name: str
-    value: Decimal | None
+    value: Decimal | None  # exact (an average may have many places); compared rounded
     n: int
 
 
@@ -295,7 +306,7 @@ def _target_figures(target: Target, results: list[tuple[Decimal, Decimal]]) -> T
         value = sum((a for a, _v in results), Decimal(0)) / n
     else:
         value = Decimal(100 * sum(1 for a, v in results if a >= v)) / n
-    return TargetFigures(target.name, cents(value), n)
+    return TargetFigures(target.name, value, n)
 
 
 # --- cumulative reports ---------------------------------------------------------------------------------
@@ -339,7 +350,7 @@ def _tiles(report: Report) -> list[tuple[Report, Period]]:
 
 
 def recompute_cumulative(report: Report) -> dict[int, Decimal | None] | None:
-    """Target id → the whole-period figure of `report` by the definition; None when it is not
+    """Target id → the whole-period figure of `report` by the definition (exact); None when it is not
     checked (not cumulative, no earlier report, a remainder in two pieces)."""
     period = report.period
     if period.kind not in CUMULATIVE:
@@ -365,9 +376,7 @@ def recompute_cumulative(report: Report) -> dict[int, Decimal | None] | None:
         if remainder:
             parts.append((own.get(target.pk), len(remainder), max(remainder)))
         parts.sort(key=lambda part: part[2])
-        figures[target.pk] = cents(
-            _over_time(target.kind, [(value, months) for value, months, _end in parts])
-        )
+        figures[target.pk] = _over_time(target.kind, [(value, months) for value, months, _end in parts])
     return figures
 
 
@@ -391,9 +400,9 @@ def compare_cumulative(unit: Unit, period: Period) -> list[Mismatch]:
         )
         names = dict(Target.objects.filter(pk__in=figures).values_list("pk", "name"))
         for target_pk, value in figures.items():
-            if cents(achieved.get(target_pk)) != value:
+            if not stored_as(achieved.get(target_pk), value):
                 where = f"{report.unit.full_name} · {names[target_pk]}"
-                found.append(Mismatch(where, "cumulative.achieved", cents(achieved.get(target_pk)), value))
+                found.append(Mismatch(where, "cumulative.achieved", achieved.get(target_pk), cents(value)))
     return found
 
 
@@ -429,7 +438,7 @@ def product_figures(unit: Unit, period: Period, include_unaccepted: bool) -> Fig
                 units=roll.units,
                 statuses={k: v for k, v in roll.statuses.items() if v},
                 targets={
-                    t["target"].pk: TargetFigures(t["target"].name, cents(t["value"]), t["units"])
+                    t["target"].pk: TargetFigures(t["target"].name, t["value"], t["units"])
                     for t in roll.targets
                 },
             )
@@ -484,7 +493,7 @@ def diff(product: Figures, mine: Figures) -> list[Mismatch]:
             if t is None or o is None:
                 check(target_where, "target", t is not None, o is not None)
                 continue
-            check(target_where, "target.value", t.value, o.value)
+            check(target_where, "target.value", cents(t.value), cents(o.value))
             check(target_where, "target.n", t.n, o.n)
     return found
 
@@ -564,7 +573,7 @@ def compare_drafted(report: Report) -> list[Mismatch]:
             found.append(Mismatch(where, "drafted.progress", entry.progress, cents(task.progress)))
         achieved = {r.target_id: r.achieved for r in entry.results.all()}
         for target_pk, target in task.targets.items():
-            theirs = cents(achieved.get(target_pk))
-            if theirs != target.value:
-                found.append(Mismatch(_target_where(target), "drafted.achieved", theirs, target.value))
+            theirs = achieved.get(target_pk)
+            if not stored_as(theirs, target.value):
+                found.append(Mismatch(_target_where(target), "drafted.achieved", theirs, cents(target.value)))
     return found
