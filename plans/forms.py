@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cchc_portal.lib.bounds import ITEM_TEXT_MAX, NAME_MAX, REASON_MAX, BoundedForm, BoundedModelForm
+from cchc_portal.lib.decimal_field import VietnameseDecimalField
 from plans.models import Channel, PeriodType, Plan, SectionItem, Target, Task, TaskGroup
 from plans.targets import default_aggregation, infer_kind
 from units.forms import UnitChoiceField, label_units
@@ -211,6 +212,7 @@ class TaskForm(LockedForm):
             "co_roles": forms.CheckboxSelectMultiple,
             "deadline": forms.DateInput(attrs={"placeholder": "31/12/2026"}),
         }
+        field_classes = {"budget": VietnameseDecimalField}
 
     def __init__(self, *args, plan: Plan, **kwargs):
         super().__init__(*args, **kwargs)
@@ -224,9 +226,6 @@ class TaskForm(LockedForm):
         label_units(self.fields["addressees"])
         self.fields["co_units"].widget.attrs["size"] = 6
         self.fields["addressees"].widget.attrs["size"] = 6
-        self.fields["budget"].localize = True
-        self.fields["budget"].widget = forms.TextInput(attrs={"inputmode": "numeric"})
-        self.fields["budget"].widget.is_localized = True
         self.has_subordinates = plan.unit.numchild > 0
         if not self.has_subordinates:  # a commune plan: co-operating roles, no units to address
             for name in ("co_units", "addressees"):
@@ -240,25 +239,17 @@ class TaskForm(LockedForm):
             )
         return deadline
 
-    def clean_budget(self):
-        budget = self.cleaned_data.get("budget")
-        if budget is not None and budget < 0:
-            raise forms.ValidationError(_("Kinh phí không được âm."))
-        return budget
-
 
 class TargetForm(BoundedModelForm):
     class Meta:
         model = Target
         fields = ["name", "value", "unit_of_measure", "kind", "aggregation"]
-        widgets = {"value": forms.TextInput(attrs={"inputmode": "decimal", "size": 8})}
-        error_messages = {"value": {"invalid": _("Giá trị chỉ tiêu phải là một số, ví dụ 12 hoặc 12,5.")}}
+        widgets = {"value": forms.TextInput(attrs={"size": 8})}
+        # "1.500" is fifteen hundred, "12,5" twelve and a half (formatting.parse_number).
+        field_classes = {"value": VietnameseDecimalField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Vietnamese numbers: "12,5" (comma decimal separator).
-        self.fields["value"].localize = True
-        self.fields["value"].widget.is_localized = True
         # Left empty (an older form, a script): read from the unit of measure ("%" → percent).
         self.fields["kind"].required = False
         self.fields["aggregation"].required = False
@@ -270,12 +261,6 @@ class TargetForm(BoundedModelForm):
         if not data.get("aggregation"):
             data["aggregation"] = default_aggregation(kind)
         return data
-
-    def clean_value(self):
-        value = self.cleaned_data.get("value")
-        if value is not None and value < 0:
-            raise forms.ValidationError(_("Giá trị chỉ tiêu không được âm."))
-        return value
 
 
 TargetFormSet = forms.inlineformset_factory(

@@ -12,7 +12,7 @@ import datetime
 import io
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -22,9 +22,10 @@ from django.db.models import Avg, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cchc_portal.lib.bounds import NARRATIVE_MAX, REASON_MAX, check_text, decimal_in_range, shown
+from cchc_portal.lib.bounds import NARRATIVE_MAX, REASON_MAX, check_text
+from cchc_portal.lib.decimal_field import VietnameseDecimalField
 from cchc_portal.lib.documents import RenderedPdf, RenderTooLong
-from cchc_portal.lib.formatting import megabytes, number, parse_number, percent, short_date, time_of_day
+from cchc_portal.lib.formatting import megabytes, number, percent, short_date, time_of_day
 from plans.models import Plan, Status
 from reports import cumulative
 from reports.models import (
@@ -363,23 +364,14 @@ def parse_entry(entry: Entry, data: Any) -> tuple[EntryInput | None, dict[str, s
     if status in DONE and not errors.get("progress"):
         progress = 100
     achieved: dict[int, Decimal | None] = {}
+    field = VietnameseDecimalField(max_digits=12, decimal_places=2, required=False)
     for target in entry.task.targets.all():
-        raw = "".join((data.get(f"target_{target.pk}") or "").split())
-        if not raw:
-            achieved[target.pk] = None
-            continue
+        # "1.500" is fifteen hundred, "12,5" twelve and a half (formatting.parse_number); the
+        # range is checked after rounding to the column's two decimals.
         try:
-            # "3.000" is three thousand, "12,5" twelve and a half; the range is checked after
-            # rounding to the column's two decimals (9999999999,999 would not fit).
-            value = decimal_in_range(parse_number(raw), places=2, max_digits=12)
-        except InvalidOperation:
-            value = None
-        if value is None:
-            errors[f"target_{target.pk}"] = _(
-                "“%(value)s” không phải là một số không âm nhỏ hơn 10 tỷ (%(target)s)."
-            ) % {"value": shown(raw), "target": target.name}
-            continue
-        achieved[target.pk] = value
+            achieved[target.pk] = field.clean(data.get(f"target_{target.pk}") or "")
+        except ValidationError as exc:
+            errors[f"target_{target.pk}"] = f"{exc.messages[0]} ({target.name})"
     narrative = (data.get("narrative") or "").strip()
     try:
         check_text(narrative, label=_("Kết quả, mô tả"), limit=NARRATIVE_MAX, multiline=True)

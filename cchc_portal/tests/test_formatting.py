@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 import io
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -92,7 +92,7 @@ def test_numbers_are_read_as_vietnamese_write_them(text, expected):
 
 @pytest.mark.parametrize("text", ["", "abc", "1,2,3", "3.000.5,1,2"])
 def test_a_text_that_is_not_a_number_is_refused(text):
-    with pytest.raises(InvalidOperation):
+    with pytest.raises(formatting.NotANumber):
         formatting.parse_number(text)
 
 

@@ -177,7 +177,7 @@ def test_a_target_that_is_not_a_number_is_refused_and_nothing_is_lost(as_persona
         reverse("plans:task", args=[w.plan_a.pk, task.pk]), data, headers=HTMX
     )
     assert response.status_code == 422
-    assert "Giá trị chỉ tiêu phải là một số" in response.text
+    assert "“mười hai” không phải là một số" in response.text
     assert "Tiêu đề mới chưa lưu" in response.text  # what was typed is still in the form
     task.refresh_from_db()
     assert task.title != "Tiêu đề mới chưa lưu"
