@@ -5,10 +5,12 @@ figures are printed "3.000 tờ", and a value put back into an input reads "12,5
 
 from __future__ import annotations
 
+import io
 import subprocess
 import tempfile
 from decimal import Decimal
 
+import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -148,7 +150,7 @@ def test_the_report_page_and_pdf_print_grouped_figures(annual_a, as_persona):
     assert "3.000 tờ" in text and "3000" not in text
 
 
-def test_the_scores_page_prints_what_falls_short_grouped(annual_a, as_persona):
+def test_the_scores_rollup_and_export_show_grouped_figures(annual_a, as_persona):
     w = annual_a
     Target.objects.filter(pk=w.target.pk).update(value=3000, unit_of_measure="tờ")
     client = as_persona("officer_a")
@@ -159,6 +161,13 @@ def test_the_scores_page_prints_what_falls_short_grouped(annual_a, as_persona):
     page = as_persona("reviewer").get(reverse("reports:scores", args=[w.danang.pk, w.annual.code]))
     assert page.status_code == 200
     assert "Chuyên đề phát thanh: 1.234,5/3.000" in page.text
+    args = [w.danang.pk, w.annual.code]
+    rollup = as_persona("reviewer").get(reverse("reports:rollup", args=args))
+    assert "Chuyên đề phát thanh: 1.234,5 chuyên đề" in rollup.text  # the city's target
+    export = as_persona("reviewer").get(reverse("reports:rollup_export", args=args))
+    sheet = openpyxl.load_workbook(io.BytesIO(export.content)).active
+    [cell] = [c for row in sheet.iter_rows() for c in row if c.value == Decimal("1234.5")]
+    assert cell.data_type == "n" and cell.number_format == "#,##0.##"  # a number, shown "1.234,5"
 
 
 # --- the plan editor -------------------------------------------------------------------------------------
