@@ -195,8 +195,19 @@ def test_the_task_form_shows_its_bounds(plans_world, as_persona):
 # --- numbers -------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("raw", ["1e400", "NaN", "Infinity", "-1", "9999999999,999", "1" * 5000, "12abc"])
-def test_an_achieved_figure_out_of_range_is_a_form_error(annual_a, as_persona, raw):
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("1e400", "“1e400” không phải là một số"),
+        ("NaN", "“NaN” không phải là một số"),
+        ("Infinity", "“Infinity” không phải là một số"),
+        ("-1", "“-1” là số âm"),
+        ("9999999999,999", "“9999999999,999” quá lớn"),
+        ("1" * 5000, "…” quá lớn"),
+        ("12abc", "“12abc” không phải là một số"),
+    ],
+)
+def test_an_achieved_figure_out_of_range_is_a_form_error(annual_a, as_persona, raw, message):
     entry = annual_a.report_a.entries.filter(task__targets__isnull=False).first()
     target = entry.task.targets.first()
     response = as_persona("officer_a").post(
@@ -204,7 +215,7 @@ def test_an_achieved_figure_out_of_range_is_a_form_error(annual_a, as_persona, r
         _entry_data(entry, **{f"target_{target.pk}": raw}),
         headers=HTMX,
     )
-    assert response.status_code == 422 and "không phải là một số không âm" in response.text
+    assert response.status_code == 422 and message in response.text
     assert not Entry.objects.get(pk=entry.pk).is_entered
 
 
