@@ -347,7 +347,7 @@ class RulesForm(BoundedForm):
                 label=period.label, required=False, initial=period.value in current
             )
             self.fields[f"units_{period.value}"] = self._day_field(
-                _("các đơn vị gửi chậm nhất ngày"), rule.subordinate_deadline_day, last=27
+                _("các đơn vị gửi chậm nhất ngày"), rule.subordinate_deadline_day
             )
             self.fields[f"day_{period.value}"] = self._day_field(
                 _("gửi cấp trên chậm nhất ngày"), rule.deadline_day
@@ -359,17 +359,15 @@ class RulesForm(BoundedForm):
             )
 
     @staticmethod
-    def _day_field(label: str, initial: int, last: int = 28) -> forms.IntegerField:
+    def _day_field(label: str, initial: int) -> forms.IntegerField:
         return forms.IntegerField(
             label=label,
             min_value=15,
-            max_value=last,
+            max_value=28,
             initial=initial,
             error_messages={
                 "min_value": _("Hạn gửi phải sau ngày chốt số liệu (14): từ ngày 15."),
-                "max_value": _(
-                    "Hạn gửi phải có trong mọi tháng và trước hạn gửi cấp trên: đến ngày %(limit_value)s."
-                ),
+                "max_value": _("Hạn gửi phải có trong mọi tháng: đến ngày 28."),
             },
         )
 

@@ -13,10 +13,10 @@ Every periodic report covers data from the 15th of one month to the 14th of anot
 
 So January's report and the first quarter's start in December of the previous year. A plan's
 section V says which kinds are reported and by which day of the period's last month, per level
-(plans.deadlines; CCHC reports: chậm nhất ngày 20). A shorter period that ends on the same day as a longer one the plan also
-asks for is not asked separately: the second quarter is in the 6-month report, the fourth
-quarter and the second half in the annual report, the third quarter in the 9-month report,
-March in the first quarter's report.
+(plans.deadlines; CCHC reports: chậm nhất ngày 20). A shorter period that ends on the same day as
+a longer one the plan also asks for is not asked separately: the second quarter is in the
+6-month report, the fourth quarter and the second half in the annual report, the third quarter
+in the 9-month report, March in the first quarter's report.
 
 A period is written in URLs as its code: "2026-T03" (month), "2026-Q1", "2026-6T1" (first half),
 "2026-6T2", "2026-9T", "2026-N" (year).

@@ -32,6 +32,19 @@ def _fill(report, by):
         services.save_entry(entry, values, expected_version=entry.lock_version, by=by)
 
 
+def test_a_periods_deadline_says_what_the_calendar_says(settings):
+    settings.REPORT_LATE_DAYS = 30
+    second_quarter = Period(2026, "quarterly", 2)
+    due = second_quarter.due(20)
+    assert due.written.weekend and due.written.weekday_name == "Thứ Bảy" and not due.written.holiday
+    assert due.written.previous_working_day == datetime.date(2026, 6, 19)
+    assert second_quarter.deadline(20) == datetime.date(2026, 6, 20)  # kept as written
+    assert second_quarter.deadline(20, NonWorkingDay.PREVIOUS) == datetime.date(2026, 6, 19)
+    assert second_quarter.closes(20, NonWorkingDay.PREVIOUS) == datetime.date(2026, 7, 19)
+    february = Period(2026, "monthly", 2).due(18)
+    assert february.written.holiday == "Mùng hai Tết Nguyên Đán" and not february.written.weekend
+
+
 def test_the_commune_reports_by_the_city_plans_day_for_units_before_the_city(reporting):
     w = reporting
     # The city: communes by the 16th, its own report by the 20th. The commune's own plan says 20.
