@@ -26,7 +26,7 @@ from cchc_portal.lib.bounds import NARRATIVE_MAX, REASON_MAX, check_text
 from cchc_portal.lib.decimal_field import VietnameseDecimalField
 from cchc_portal.lib.documents import RenderedPdf, RenderTooLong
 from cchc_portal.lib.formatting import megabytes, number, percent, short_date, time_of_day
-from plans.models import Plan, Status
+from plans.models import NonWorkingDay, Plan, Status
 from reports import cumulative
 from reports.models import (
     DONE,
@@ -78,7 +78,28 @@ def plan_for(unit: Unit, year: int) -> Plan | None:
 
 
 def deadline_days(plan: Plan) -> dict[str, int]:
+    """The periods the plan asks for and the plan unit's own deadline day (reports of this plan)."""
     return {rule.period_type: rule.deadline_day for rule in plan.reporting_rules.all()}
+
+
+def deadline_rule(plan: Plan, period: Period) -> tuple[int, str]:
+    """The deadline day of the period's last month and the non-working-day policy by which the
+    plan's unit must send its report of `period` (the report's deadline).
+
+    Which rule wins: when the plan implements a superior plan (`parent_plan`, e.g. a commune's
+    plan cascaded from the city's) and that plan has a rule for the period's kind, the superior
+    plan's `subordinate_deadline_day` and its policy — the superior sets when the units below
+    report, to leave itself time to compile. Otherwise the plan's own rule for the kind
+    (`deadline_day`, its policy); without either, the 20th kept as it falls.
+    """
+    parent = plan.parent_plan
+    ruling = parent and next((r for r in parent.reporting_rules.all() if r.period_type == period.kind), None)
+    if ruling:
+        return ruling.subordinate_deadline_day, ruling.on_non_working_day
+    own = next((r for r in plan.reporting_rules.all() if r.period_type == period.kind), None)
+    if own:
+        return own.deadline_day, own.on_non_working_day
+    return DEFAULT_DEADLINE_DAY, NonWorkingDay.KEEP
 
 
 def periods_for(plan: Plan) -> list[Period]:
@@ -105,7 +126,7 @@ class Window:
     def label(self) -> str:
         return {
             "upcoming": _("Chưa đến kỳ"),
-            "open": _("Đang mở, hạn gửi %(d)s"),
+            "open": _("Đang mở, gửi chậm nhất ngày %(d)s"),
             "late": _("Quá hạn %(d)s, vẫn nhận (ghi trễ hạn)"),
             "closed": _("Đã đóng"),
         }[self.state] % {"d": short_date(self.deadline)}
@@ -115,19 +136,19 @@ def window(
     plan: Plan, period: Period, *, report: Report | None = None, on: datetime.date | None = None
 ) -> Window:
     day = on or today()
-    deadline_day = deadline_days(plan).get(period.kind, DEFAULT_DEADLINE_DAY)
-    deadline, closes = period.deadline(deadline_day), period.closes(deadline_day)
+    rule = deadline_rule(plan, period)
+    due, closes = period.deadline(*rule), period.closes(*rule)
     if report is not None and report.reopened_until and day <= report.reopened_until:
         closes = max(closes, report.reopened_until)
     if day < period.start:
         state = "upcoming"
-    elif day <= deadline:
+    elif day <= due:
         state = "open"
     elif day <= closes:
         state = "late"
     else:
         state = "closed"
-    return Window(state, deadline, closes)
+    return Window(state, due, closes)
 
 
 def current_period(plan: Plan, on: datetime.date | None = None) -> Period | None:
@@ -190,7 +211,7 @@ def open_report(unit: Unit, period: Period, *, plan: Plan | None = None) -> Repo
                     year=period.year,
                     period_kind=period.kind,
                     period_number=period.number,
-                    deadline=period.deadline(deadline_days(plan).get(period.kind, DEFAULT_DEADLINE_DAY)),
+                    deadline=period.deadline(*deadline_rule(plan, period)),
                     recipient=_default_recipient(unit),
                 )
         except IntegrityError:  # someone else opened it at the same moment
