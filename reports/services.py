@@ -849,8 +849,9 @@ def compose_results(report: Report) -> str:
 
 
 # The sections a report must have before it is signed: the outline of a periodic report (NĐ
-# 09/2019 đề cương; docs/reports.md): results, the assessment (strengths, weaknesses and their
-# causes) and the next period's tasks. Proposals may be none (the PDF then says "Không.").
+# 09/2019 đề cương; docs/reports.md, "The report's NĐ 30 form"): results, the assessment
+# (strengths, weaknesses and their causes) and the next period's tasks. Proposals may be none
+# (the PDF then says "Không.").
 REQUIRED_SECTIONS = {
     "results": "I. Kết quả thực hiện",
     "strengths": "Ưu điểm",

@@ -291,7 +291,9 @@ def test_the_report_page_counts_characters_of_long_sections(annual_a, as_persona
     w = annual_a
     page = as_persona("leader_a").get(reverse("reports:report", args=[w.commune_a.pk, w.annual.code]))
     assert 'maxlength="50000"' in page.text and "data-counter" in page.text
-    assert 'maxlength="2000"' in page.text and 'maxlength="30"' in page.text  # the recipients, the drafting unit
+    assert (
+        'maxlength="2000"' in page.text and 'maxlength="30"' in page.text
+    )  # the recipients, the drafting unit
 
 
 def test_old_rows_longer_than_a_new_bound_stay_readable(plans_world, as_persona):
