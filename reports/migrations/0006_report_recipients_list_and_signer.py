@@ -13,8 +13,11 @@ STEPLEN = 4  # treebeard's MP_Node path step (units.models.Unit)
 AGENCY = "agency"  # units.models.Level.AGENCY
 
 
-def _old_default(parent) -> str:
-    return (parent.authority_line or parent.full_name).replace("ỦY BAN NHÂN DÂN", "Ủy ban nhân dân").strip()
+def _old_defaults(parent) -> set[str]:
+    """What the old default wrote ("Ủy ban nhân dân THÀNH PHỐ ĐÀ NẴNG", or the bare full name
+    for a unit without an authority line), and the authority line itself."""
+    old = (parent.authority_line or parent.full_name).replace("ỦY BAN NHÂN DÂN", "Ủy ban nhân dân").strip()
+    return {old, parent.full_name, parent.authority_line} - {""}
 
 
 def _proper(parent) -> str:
@@ -32,15 +35,15 @@ def to_proper_case(apps, schema_editor):
         parent = parents[path]
         if parent is None:
             continue
-        old, new = _old_default(parent), _proper(parent)
+        old, new = _old_defaults(parent), _proper(parent)
         changed = []
-        if report.recipients == old:
+        if report.recipients in old:
             report.recipients = new
             changed.append("recipients")
         narrative = (report.accepted_snapshot or {}).get("narrative")
         if narrative and "recipient" in narrative:
             value = narrative.pop("recipient")
-            narrative["recipients"] = new if value == old else value
+            narrative["recipients"] = new if value in old else value
             changed.append("accepted_snapshot")
         if changed:
             report.save(update_fields=changed)
