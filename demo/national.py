@@ -537,7 +537,7 @@ def _commune_reports(
             period_kind=period.kind,
             period_number=period.number,
             deadline=deadline,
-            recipient=recipient,
+            recipients=recipient,
             results="",
             signer_name="Nguyễn Văn An",
         )

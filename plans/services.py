@@ -84,6 +84,14 @@ def authority_name(unit: Unit) -> str:
     return f"{nd30.body_symbol(unit)} {nd30.lower_first(unit.full_name)}"
 
 
+def formal_name(unit: Unit) -> str:
+    """How a unit is addressed in "Kính gửi" and cited in full, proper nouns only capitalised:
+    "Ủy ban nhân dân thành phố Đà Nẵng", "Sở Nội vụ"."""
+    if unit.kind.level == Level.AGENCY:
+        return unit.full_name
+    return nd30.collective_name(unit.full_name)
+
+
 def basis_sentence(plan: Plan) -> str:
     """ "Thực hiện Kế hoạch số 71/KH-UBND ngày 24/3/2022 của UBND thành phố Tam Kỳ về …; UBND
     phường Tân Thạnh ban hành kế hoạch … như sau:" — generated from the linked superior plan."""

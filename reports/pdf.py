@@ -3,7 +3,13 @@ on the same base as plans), with the numeric annex on landscape pages.
 
 The outline is the standard one of CCHC communication reports: Kính gửi …; I. Kết quả thực hiện;
 II. Đánh giá chung (ưu điểm; tồn tại, hạn chế; nguyên nhân); III. Nhiệm vụ kỳ tới; IV. Đề xuất,
-kiến nghị. A report is sent upward, so it carries "Kính gửi:" under its summary line.
+kiến nghị. A report is sent upward, so it carries "Kính gửi:" under its summary line: one
+recipient on the line itself, centred; several as a list "- …;" (PL I II.9.a). Its Nơi nhận
+starts with "- Như trên;" and ends with "- Lưu: VT, <drafting unit>." (II.9.b, d). The opening
+states the period the figures cover (NĐ 09/2019: thời gian chốt số liệu); section I points to
+the annex, and the annex says which report it belongs to (PL I III.1), its number and date
+filled by the văn thư at issue (documents/pdf_fields.py). The signer's block is the signer's
+own (reports/signer.py).
 """
 
 from __future__ import annotations
@@ -17,8 +23,12 @@ from cchc_portal.lib.documents import RenderedPdf, render_pdf
 from cchc_portal.lib.nd30 import number_line, place_date_line
 from documents.models import DocumentType
 from documents.services import document_symbol, verification_line
-from plans.services import authority_name
+from plans.services import authority_name, formal_name
+from reports import signer
 from reports.models import DONE, Report
+
+# Section I ends with the pointer to the annex where its figures are (PL I III.1.a).
+ANNEX_POINTER = "(Chi tiết tại Phụ lục kèm theo)"
 
 
 @dataclass
@@ -46,7 +56,7 @@ class ReportDocument:
     place_date: str
     kind: str
     summary: str
-    recipient: str
+    kinh_gui: list[str]  # one recipient, or the list "- …;" / "- … ."
     basis: str
     paragraphs: list[Paragraph]
     closing: str
@@ -54,6 +64,11 @@ class ReportDocument:
     signer_name: str
     recipients: list[str]
     annex: list[AnnexRow]
+    # The annex's "(Kèm theo Báo cáo số …/BC-UBND ngày … của …)": its number and date once
+    # numbered ("05", "ngày 05 tháng 01 năm 2026"), else the văn thư's fields.
+    annex_number: str
+    annex_date: str
+    issuer: str
 
     # "KH-UBND"; until the văn thư numbers the document its number and date are fields.
     symbol: str = ""
@@ -80,40 +95,23 @@ def summary_line(report: Report) -> str:
     return f"Kết quả thực hiện công tác tuyên truyền cải cách hành chính {label[:1].lower()}{label[1:]}"
 
 
-def build(report: Report, *, signer_name: str = "") -> ReportDocument:
-    unit, plan = report.unit, report.plan
-    document = report.document
-    issued_on = document.issued_on if document else None
-    paragraphs: list[Paragraph] = [Paragraph("h2", "I. KẾT QUẢ THỰC HIỆN")]
-    paragraphs += [Paragraph("p", line) for line in _lines(report.results)] or [Paragraph("p", "…")]
-    paragraphs.append(Paragraph("h2", "II. ĐÁNH GIÁ CHUNG"))
-    for number, (title, text) in enumerate(
-        (
-            ("Ưu điểm", report.strengths),
-            ("Tồn tại, hạn chế", report.weaknesses),
-            ("Nguyên nhân", report.causes),
-        ),
-        start=1,
-    ):
-        paragraphs.append(Paragraph("h3", f"{number}. {title}"))
-        paragraphs += [Paragraph("p", line) for line in _lines(text)] or [Paragraph("p", "…")]
-    paragraphs.append(Paragraph("h2", "III. NHIỆM VỤ KỲ TỚI"))
-    paragraphs += [Paragraph("p", line) for line in _lines(report.next_tasks)] or [Paragraph("p", "…")]
-    paragraphs.append(Paragraph("h2", "IV. ĐỀ XUẤT, KIẾN NGHỊ"))
-    paragraphs += [Paragraph("p", line) for line in _lines(report.proposals)] or [Paragraph("p", "Không.")]
-    own = authority_name(unit)
-    period_text = report.period.label[:1].lower() + report.period.label[1:]
-    basis = (
-        f"{own} báo cáo kết quả thực hiện công tác tuyên truyền cải cách hành chính {period_text} như sau:"
+def _period_note(report: Report) -> str:
+    """ "(Số liệu tính từ ngày 15/12/2025 đến ngày 14/12/2026)": the period the figures cover."""
+    period = report.period
+    return (
+        f"(Số liệu tính từ ngày {formatting.short_date(period.start)} "
+        f"đến ngày {formatting.short_date(period.end)})"
     )
-    if plan.document_id:
-        basis = f"Thực hiện {nd30.cited_plan(plan.reference, plan.issued_on, own, plan.summary)}; " + basis
-    closing = (
-        f"Trên đây là báo cáo kết quả thực hiện công tác tuyên truyền cải cách hành chính {period_text} "
-        f"của {own}{nd30.END_MARK}"
-    )
-    recipients = [f"- {report.recipient.strip(' ;.')};"] if report.recipient.strip() else []
-    recipients.append(nd30.ARCHIVE_LINE)
+
+
+def _signer_block(report: Report) -> signer.SignerBlock:
+    """The block of the leader who signed; before anyone signed, of the leader expected to."""
+    if report.signer_lines:
+        return signer.SignerBlock(_lines(report.signer_lines), report.signer_name)
+    return signer.expected_block(report.unit)
+
+
+def _annex(report: Report) -> list[AnnexRow]:
     annex = []
     entries = (
         report.entries.select_related("task__group")
@@ -139,7 +137,52 @@ def build(report: Report, *, signer_name: str = "") -> ReportDocument:
                 evidence=len(entry.evidence.all()),
             )
         )
+    return annex
+
+
+def build(report: Report) -> ReportDocument:
+    unit, plan = report.unit, report.plan
+    document = report.document
+    issued_on = document.issued_on if document else None
+    numbered = document is not None and document.number is not None
+    annex = _annex(report)
+    paragraphs: list[Paragraph] = [Paragraph("h2", "I. KẾT QUẢ THỰC HIỆN")]
+    paragraphs += [Paragraph("p", line) for line in _lines(report.results)] or [Paragraph("p", "…")]
+    if annex:
+        paragraphs.append(Paragraph("p", ANNEX_POINTER))
+    paragraphs.append(Paragraph("h2", "II. ĐÁNH GIÁ CHUNG"))
+    for number, (title, text) in enumerate(
+        (
+            ("Ưu điểm", report.strengths),
+            ("Tồn tại, hạn chế", report.weaknesses),
+            ("Nguyên nhân", report.causes),
+        ),
+        start=1,
+    ):
+        paragraphs.append(Paragraph("h3", f"{number}. {title}"))
+        paragraphs += [Paragraph("p", line) for line in _lines(text)] or [Paragraph("p", "…")]
+    paragraphs.append(Paragraph("h2", "III. NHIỆM VỤ KỲ TỚI"))
+    paragraphs += [Paragraph("p", line) for line in _lines(report.next_tasks)] or [Paragraph("p", "…")]
+    paragraphs.append(Paragraph("h2", "IV. ĐỀ XUẤT, KIẾN NGHỊ"))
+    paragraphs += [Paragraph("p", line) for line in _lines(report.proposals)] or [Paragraph("p", "Không.")]
+    own = authority_name(unit)
+    period_text = report.period.label[:1].lower() + report.period.label[1:]
+    basis = (
+        f"{own} báo cáo kết quả thực hiện công tác tuyên truyền cải cách hành chính {period_text} "
+        f"{_period_note(report)} như sau:"
+    )
+    if plan.document_id:
+        basis = f"Thực hiện {nd30.cited_plan(plan.reference, plan.issued_on, own, plan.summary)}; " + basis
+    closing = (
+        f"Trên đây là báo cáo kết quả thực hiện công tác tuyên truyền cải cách hành chính {period_text} "
+        f"của {own}{nd30.END_MARK}"
+    )
+    addressed = [name.strip(" ;.") for name in _lines(report.recipients) if name.strip(" ;.")]
+    recipients = [nd30.AS_ABOVE_LINE] if addressed else []
+    recipients += [f"- {name.strip(' ;.')};" for name in _lines(report.other_recipients) if name.strip(" ;.")]
+    recipients.append(nd30.archive_line(report.drafting_unit))
     symbol = document.symbol if document else document_symbol(DocumentType.REPORT, unit)
+    block = _signer_block(report)
     return ReportDocument(
         report=report,
         parent_authority=unit.parent_authority_line,
@@ -148,23 +191,24 @@ def build(report: Report, *, signer_name: str = "") -> ReportDocument:
         place_date=place_date_line(unit.place_name, issued_on, report.year if issued_on is None else None),
         kind="BÁO CÁO",
         summary=summary_line(report),
-        recipient=report.recipient,
+        kinh_gui=addressed if len(addressed) == 1 else nd30.recipient_lines(addressed),
         basis=basis,
         paragraphs=paragraphs,
         closing=closing,
-        signer_lines=[
-            line for line in (plan.signer_authority, plan.signer_delegation, plan.signer_title) if line
-        ],
-        signer_name=signer_name or report.signer_name,
+        signer_lines=block.lines,
+        signer_name=block.name,
         recipients=recipients,
         annex=annex,
+        annex_number=f"{document.number:02d}" if numbered else "",
+        annex_date=nd30.date_words(issued_on) if numbered else "",
+        issuer=formal_name(unit),
         symbol=symbol,
-        numbered=document is not None and document.number is not None,
+        numbered=numbered,
     )
 
 
-def report_html(report: Report, *, signer_name: str = "") -> str:
-    doc = build(report, signer_name=signer_name)
+def report_html(report: Report) -> str:
+    doc = build(report)
     return render_to_string(
         "reports/report_pdf.html",
         {
@@ -195,7 +239,8 @@ def report_html(report: Report, *, signer_name: str = "") -> str:
 
 # The narrative's fields as the report page labels them, for the message naming the longest.
 NARRATIVE_PARTS = {
-    "recipient": "ô “Nơi nhận”",
+    "recipients": "ô “Kính gửi”",
+    "other_recipients": "ô “Nơi nhận khác”",
     "results": "phần “Kết quả thực hiện”",
     "strengths": "phần “Ưu điểm”",
     "weaknesses": "phần “Tồn tại, hạn chế”",
@@ -218,6 +263,6 @@ def report_parts(report: Report) -> dict[str, str]:
     return parts
 
 
-def render_report_pdf(report: Report, *, signer_name: str = "") -> RenderedPdf:
+def render_report_pdf(report: Report) -> RenderedPdf:
     """Past the render budget: `RenderTooLong`, naming the longest part."""
-    return render_pdf(report_html(report, signer_name=signer_name), parts=report_parts(report))
+    return render_pdf(report_html(report), parts=report_parts(report))

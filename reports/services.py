@@ -27,9 +27,11 @@ from cchc_portal.lib.decimal_field import VietnameseDecimalField
 from cchc_portal.lib.documents import RenderedPdf, RenderTooLong
 from cchc_portal.lib.formatting import megabytes, number, percent, short_date, time_of_day
 from plans.models import NonWorkingDay, Plan, Status
-from reports import cumulative
+from plans.services import formal_name
+from reports import cumulative, signer
 from reports.models import (
     DONE,
+    NARRATIVE_FIELDS,
     Entry,
     EntryStatus,
     Evidence,
@@ -212,7 +214,7 @@ def open_report(unit: Unit, period: Period, *, plan: Plan | None = None) -> Repo
                     period_kind=period.kind,
                     period_number=period.number,
                     deadline=period.deadline(*deadline_rule(plan, period)),
-                    recipient=_default_recipient(unit),
+                    recipients=default_recipients(unit),
                 )
         except IntegrityError:  # someone else opened it at the same moment
             report = Report.objects.get(
@@ -222,11 +224,10 @@ def open_report(unit: Unit, period: Period, *, plan: Plan | None = None) -> Repo
     return report
 
 
-def _default_recipient(unit: Unit) -> str:
+def default_recipients(unit: Unit) -> str:
+    """ "Kính gửi" by default: the unit above, in proper case ("Ủy ban nhân dân thành phố Đà Nẵng")."""
     parent = Unit.objects.get_parent(unit)
-    if parent is None:
-        return ""
-    return (parent.authority_line or parent.full_name).replace("ỦY BAN NHÂN DÂN", "Ủy ban nhân dân").strip()
+    return "" if parent is None else formal_name(parent)
 
 
 def _ensure_entries(report: Report) -> None:
@@ -616,7 +617,7 @@ def save_narrative(report: Report, data: dict[str, str], *, expected_version: in
         raise ReportError(problem)
     if expected_version is not None and report.lock_version != expected_version:
         raise ReportError(_("Báo cáo vừa được người khác sửa; hãy tải lại trang để xem bản mới nhất."))
-    for field in ("recipient", "results", "strengths", "weaknesses", "causes", "next_tasks", "proposals"):
+    for field in NARRATIVE_FIELDS:
         if field in data:
             value = (data[field] or "").strip()
             model_field = Report._meta.get_field(field)
@@ -625,7 +626,7 @@ def save_narrative(report: Report, data: dict[str, str], *, expected_version: in
                 value,
                 label=str(model_field.verbose_name),
                 limit=model_field.max_length,
-                multiline=field != "recipient",
+                multiline=field != "drafting_unit",
             )
             setattr(report, field, value)
     _save(report, by)
@@ -685,10 +686,7 @@ def return_report(report: Report, *, reason: str, by: Any) -> Report:
 def snapshot(report: Report) -> dict[str, Any]:
     entries = report.entries.select_related("task").prefetch_related("results__target", "evidence")
     return {
-        "narrative": {
-            f: getattr(report, f)
-            for f in ("recipient", "results", "strengths", "weaknesses", "causes", "next_tasks", "proposals")
-        },
+        "narrative": {f: getattr(report, f) for f in NARRATIVE_FIELDS},
         "entries": {
             str(e.task_id): {
                 "title": e.task.title[:200],
@@ -863,9 +861,33 @@ def compose_results(report: Report) -> str:
 # --- the official document ---------------------------------------------------------------------------------
 
 
+# The sections a report must have before it is signed: the outline of a periodic report (NĐ
+# 09/2019 đề cương; docs/reports.md, "The report's NĐ 30 form"): results, the assessment
+# (strengths, weaknesses and their causes) and the next period's tasks. Proposals may be none
+# (the PDF then says "Không.").
+REQUIRED_SECTIONS = {
+    "results": "I. Kết quả thực hiện",
+    "strengths": "Ưu điểm",
+    "weaknesses": "Tồn tại, hạn chế",
+    "causes": "Nguyên nhân",
+    "next_tasks": "III. Nhiệm vụ kỳ tới",
+}
+# What does not count as written: dashes, dots, ellipses ("…", "...") and blanks.
+PLACEHOLDER_CHARACTERS = " \t\r\n-–—.…_"
+
+
+def empty_sections(report: Report) -> list[str]:
+    """The required sections left empty (or holding only a placeholder such as "…")."""
+    return [
+        label
+        for field, label in REQUIRED_SECTIONS.items()
+        if not (getattr(report, field) or "").strip(PLACEHOLDER_CHARACTERS)
+    ]
+
+
 def _check_signable(report: Report, now: datetime.datetime | None) -> None:
-    """A report can be signed once every task is entered, while it may still be sent (or once
-    it has been sent without a signature)."""
+    """A report can be signed once every task is entered and every required section written,
+    while it may still be sent (or once it has been sent without a signature)."""
     if report.state == ReportState.SUBMITTED and report.document_id:
         raise ReportError(_("Báo cáo đã được ký số và gửi."))
     if report.state != ReportState.SUBMITTED:
@@ -877,6 +899,12 @@ def _check_signable(report: Report, now: datetime.datetime | None) -> None:
         raise ReportError(
             _("Còn %(n)d nhiệm vụ chưa nhập kết quả; hãy nhập (kể cả “Chưa thực hiện”) trước khi gửi.")
             % {"n": missing}
+        )
+    empty = empty_sections(report)
+    if empty:
+        raise ReportError(
+            _("Chưa ký được: báo cáo còn để trống %(sections)s; hãy viết các phần này trước khi ký.")
+            % {"sections": ", ".join(f"“{label}”" for label in empty)}
         )
 
 
@@ -891,7 +919,12 @@ def leaders_of(report: Report) -> set[int]:
 
 def report_source(report: Report) -> dict[str, Any]:
     """What the signed PDF is rendered from: the narrative, every entry, the signer."""
-    return {"report": report.pk, "signer": report.signer_name, **snapshot(report)}
+    return {
+        "report": report.pk,
+        "signer": report.signer_name,
+        "signer_lines": report.signer_lines,
+        **snapshot(report),
+    }
 
 
 def _document_error(exc) -> ReportError:
@@ -941,8 +974,9 @@ def _signable(report: Report, by: Any, now: datetime.datetime | None) -> Report:
     _check_signable(report, now)
     if report.state != ReportState.SUBMITTED:
         cumulative.refresh(report)  # the signed figures are the current ones
-    report.signer_name = by.get_full_name() or by.get_username()
-    report.save(update_fields=["signer_name"])
+    block = signer.signing_block(report.unit, by)
+    report.signer_name, report.signer_lines = block.name, "\n".join(block.lines)
+    report.save(update_fields=["signer_name", "signer_lines"])
     return report
 
 
