@@ -24,7 +24,7 @@ from cchc_portal.lib.nd30 import number_line, place_date_line
 from documents.models import DocumentType
 from documents.services import document_symbol, verification_line
 from plans.services import authority_name, formal_name
-from reports import signer
+from reports import cumulative, signer
 from reports.models import DONE, Report
 
 # Section I ends with the pointer to the annex where its figures are (PL I III.1.a).
@@ -43,8 +43,13 @@ class AnnexRow:
     title: str
     status: str
     progress: str
-    targets: list[tuple[str, str, str]] = field(default_factory=list)  # name, planned, achieved
-    evidence: int = 0
+    # name, planned, achieved, how it adds up (and, in a cumulative report, its parts)
+    targets: list[tuple[str, str, str, str]] = field(default_factory=list)
+    evidence: list[tuple[str, int]] = field(default_factory=list)  # (period, files): this one first
+
+    @property
+    def evidence_count(self) -> int:
+        return sum(n for _, n in self.evidence)
 
 
 @dataclass
@@ -111,30 +116,60 @@ def _signer_block(report: Report) -> signer.SignerBlock:
     return signer.expected_block(report.unit)
 
 
+def _status(entry, period) -> str:
+    if not entry.is_entered:
+        return "Chưa báo cáo"
+    if cumulative.overdue(entry, period):
+        return f"Quá hạn (hạn {formatting.short_date(entry.task.deadline)})"
+    return entry.get_status_display()
+
+
 def _annex(report: Report) -> list[AnnexRow]:
+    """One row per task: its figures with how they add up (in a 6-month, 9-month or annual
+    report, the earlier reports' figures and the remainder's), and its evidence by period —
+    the earlier reports' files count in the period they cover (reports/cumulative.py)."""
     annex = []
-    entries = (
+    entries = list(
         report.entries.select_related("task__group")
         .prefetch_related("results__target", "task__targets", "evidence")
         .order_by("task__group__position", "task__position", "task__pk")
     )
+    parts = cumulative.parts_of(report)
+    figures, carried = {}, {}
+    if parts is not None and parts.earlier:
+        figures = cumulative.figures(report, parts, cumulative.own_tasks(e.task_id for e in entries))
+        carried = cumulative.carried_evidence(report, parts)
+    label = report.period.label
     for index, entry in enumerate(entries, start=1):
         achieved = {r.target_id: r.achieved for r in entry.results.all()}
+        targets = []
+        for t in entry.task.targets.all():
+            figure = figures.get((entry.task_id, t.pk))
+            note = t.rule
+            if figure is not None:
+                typed = formatting.number(figure.own) if figure.own is not None else "—"
+                note = f"{figure.earlier_text}; {figure.own_label}: {typed}. {note}"
+            targets.append(
+                (
+                    t.name,
+                    f"{formatting.number(t.value)} {t.unit_of_measure}",
+                    formatting.number(achieved.get(t.pk)),
+                    note,
+                )
+            )
+        evidence = [(label, len(entry.evidence.all()))]
+        by_period: dict[str, int] = {}
+        for period_label, _file in carried.get(entry.task_id, []):
+            by_period[period_label] = by_period.get(period_label, 0) + 1
+        evidence += list(by_period.items())
         annex.append(
             AnnexRow(
                 number=str(index),
                 title=entry.task.title,
-                status=entry.get_status_display() if entry.is_entered else "Chưa báo cáo",
+                status=_status(entry, report.period),
                 progress=formatting.percent(100 if entry.status in DONE else entry.progress),
-                targets=[
-                    (
-                        t.name,
-                        f"{formatting.number(t.value)} {t.unit_of_measure}",
-                        formatting.number(achieved.get(t.pk)),
-                    )
-                    for t in entry.task.targets.all()
-                ],
-                evidence=len(entry.evidence.all()),
+                targets=targets,
+                evidence=evidence,
             )
         )
     return annex
