@@ -83,6 +83,9 @@ LINK_SHARE = 0.10
 FILE_SHARE = 0.005
 PROCEDURES = 10_000
 RULES = {PeriodType.QUARTERLY: 20, PeriodType.HALF_YEAR: 20, PeriodType.ANNUAL: 20}
+# The communes report to the province by the 17th (the province plan's subordinate_deadline_day,
+# which sets their reports' deadline), the province to the Bộ Nội vụ by the 20th.
+COMMUNE_DAY = 17
 NATIONAL_USER = "bnv.theodoi"
 # Commune roles that lead the five task groups (the officer `cb.` holds the first one).
 GROUP_ROLES = [
@@ -352,7 +355,7 @@ def _plans(
     _sections(plans)
     ReportingRule.objects.bulk_create(
         [
-            ReportingRule(plan=plan, period_type=kind, deadline_day=day)
+            ReportingRule(plan=plan, period_type=kind, deadline_day=day, subordinate_deadline_day=COMMUNE_DAY)
             for plan in plans
             for kind, day in RULES.items()
         ],
@@ -517,7 +520,7 @@ def _commune_reports(
     kind = (commune.kind.label or commune.kind.name).lower()
     officer = people[f"cb.{commune.code}"]
     office = people[f"vp.{commune.code}"]
-    closed = [p for p in periods if p.deadline(RULES[p.kind]) < today]
+    closed = [p for p in periods if p.deadline(COMMUNE_DAY) < today]
     open_periods = [p for p in periods if p not in closed and p.start <= today]
     year_start = datetime.date(plan.year - 1, 12, 15)
     year_days = (datetime.date(plan.year, 12, 14) - year_start).days
@@ -525,7 +528,7 @@ def _commune_reports(
         is_open = period not in closed
         if is_open and rng.random() >= DRAFT_SHARE:
             continue
-        deadline = period.deadline(RULES[period.kind])
+        deadline = period.deadline(COMMUNE_DAY)
         share = min(1.0, max(0.05, ((min(period.end, today) - year_start).days) / year_days))
         report = Report(
             unit=commune,
@@ -534,7 +537,7 @@ def _commune_reports(
             period_kind=period.kind,
             period_number=period.number,
             deadline=deadline,
-            recipient=recipient,
+            recipients=recipient,
             results="",
             signer_name="Nguyễn Văn An",
         )

@@ -514,8 +514,8 @@ def _past_report(
 ) -> Report:
     """A report of a closed period, entered, submitted and (mostly) accepted around its deadline."""
     rng = random.Random(f"{SEED}:{unit.code}:{period.code}")
-    days = services.deadline_days(plan).get(period.kind, 20)
-    deadline, closes = period.deadline(days), period.closes(days)
+    rule = services.deadline_rule(plan, period)
+    deadline, closes = period.deadline(*rule), period.closes(*rule)
     submitted_on = _submission_day(period, deadline, rng)
     if outcome.late:
         late_day = _workday(deadline + datetime.timedelta(days=rng.randint(2, 12)))

@@ -3,7 +3,8 @@
 Every document is signed in prepared fields (NĐ 30 Điều 14): the leader's signature
 (`ChuKyLanhDao`), then the body's (`ChuKyCoQuan`). A document the văn thư has not numbered yet
 also has two empty text fields where its number and its place and date go (`SoVanBan`,
-`NgayBanHanh`): the leader signs without them, the văn thư fills them when issuing, then the
+`NgayBanHanh`; a report's annex two more, `SoVanBanPhuLuc`, `NgayBanHanhPhuLuc`): the leader
+signs without them, the văn thư fills them when issuing, then the
 body signs. Between the two signatures only these prepared fields change; the strict judgement
 (documents/verification.py) refuses anything else.
 
@@ -27,9 +28,18 @@ PERSON_FIELD = "ChuKyLanhDao"
 ORGANISATION_FIELD = "ChuKyCoQuan"
 NUMBER_FIELD = "SoVanBan"
 DATE_FIELD = "NgayBanHanh"
+# A report's annex repeats the number and date: "(Kèm theo Báo cáo số 05/BC-UBND ngày 05 tháng
+# 01 năm 2026 của …)" (NĐ 30 PL I III.1.c); filled at issue with the header's.
+ANNEX_NUMBER_FIELD = "SoVanBanPhuLuc"
+ANNEX_DATE_FIELD = "NgayBanHanhPhuLuc"
 # Rendered area → field name (cchc_portal.lib.documents.render_pdf names the areas).
 SIGNATURE_FIELDS = {"person": PERSON_FIELD, "organisation": ORGANISATION_FIELD}
-TEXT_FIELDS = {"number": NUMBER_FIELD, "date": DATE_FIELD}
+TEXT_FIELDS = {
+    "number": NUMBER_FIELD,
+    "date": DATE_FIELD,
+    "annex-number": ANNEX_NUMBER_FIELD,
+    "annex-date": ANNEX_DATE_FIELD,
+}
 ITALIC_FONT = STAMP_FONT.replace("Tinos-Regular", "Tinos-Italic")
 
 
@@ -44,8 +54,13 @@ class TextLook:
     align: str  # "right" | "center"
 
 
-# NĐ 30 PL I: the number 13 upright; the place and date 14 italic.
-LOOKS = {NUMBER_FIELD: TextLook(STAMP_FONT, 13, "right"), DATE_FIELD: TextLook(ITALIC_FONT, 14, "center")}
+# NĐ 30 PL I: the number 13 upright; the place and date 14 italic; the annex's line 14 italic.
+LOOKS = {
+    NUMBER_FIELD: TextLook(STAMP_FONT, 13, "right"),
+    DATE_FIELD: TextLook(ITALIC_FONT, 14, "center"),
+    ANNEX_NUMBER_FIELD: TextLook(ITALIC_FONT, 14, "right"),
+    ANNEX_DATE_FIELD: TextLook(ITALIC_FONT, 14, "center"),
+}
 
 
 def prepare(pdf: bytes, boxes: dict[str, Box]) -> bytes:

@@ -501,21 +501,26 @@ def take_number(
 ) -> OutgoingDocument:
     """The văn thư's step: the next number of the unit's register for the year (or `number`,
     entered by hand for a register kept on paper until now: it must be free), written with the
-    date into the document's prepared fields (after the leader's signature)."""
+    date into the document's prepared fields (after the leader's signature), and into the
+    annex's "Kèm theo" line where the document has one."""
     from documents.signing import SigningError
 
     document = _locked(document, OutgoingDocument.State.AWAITING_CLERK)
     leader_signed = _read(document.leader_pdf)
     day = issued_on or timezone.localdate()
     _number(document, day, by=by, number=number)
+    values = {
+        pdf_fields.NUMBER_FIELD: f"{document.number:02d}",
+        pdf_fields.DATE_FIELD: _date_text(document, day),
+    }
+    annex = {
+        pdf_fields.ANNEX_NUMBER_FIELD: f"{document.number:02d}",
+        pdf_fields.ANNEX_DATE_FIELD: nd30.date_words(day),
+    }
     try:
-        numbered = pdf_fields.fill(
-            leader_signed,
-            {
-                pdf_fields.NUMBER_FIELD: f"{document.number:02d}",
-                pdf_fields.DATE_FIELD: _date_text(document, day),
-            },
-        )
+        prepared = pdf_fields.text_fields(leader_signed)
+        values |= {name: value for name, value in annex.items() if name in prepared}
+        numbered = pdf_fields.fill(leader_signed, values)
     except SigningError as exc:
         raise DocumentError(str(exc)) from exc
     store_pdf(document, "numbered_pdf", numbered)

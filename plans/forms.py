@@ -8,7 +8,19 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cchc_portal.lib.bounds import ITEM_TEXT_MAX, NAME_MAX, REASON_MAX, BoundedForm, BoundedModelForm
-from plans.models import Channel, PeriodType, Plan, SectionItem, Target, Task, TaskGroup
+from cchc_portal.lib.decimal_field import VietnameseDecimalField
+from plans.deadlines import rule_errors
+from plans.models import (
+    Channel,
+    NonWorkingDay,
+    PeriodType,
+    Plan,
+    ReportingRule,
+    SectionItem,
+    Target,
+    Task,
+    TaskGroup,
+)
 from plans.targets import default_aggregation, infer_kind
 from units.forms import UnitChoiceField, label_units
 from units.models import Level, Role, Unit
@@ -211,6 +223,7 @@ class TaskForm(LockedForm):
             "co_roles": forms.CheckboxSelectMultiple,
             "deadline": forms.DateInput(attrs={"placeholder": "31/12/2026"}),
         }
+        field_classes = {"budget": VietnameseDecimalField}
 
     def __init__(self, *args, plan: Plan, **kwargs):
         super().__init__(*args, **kwargs)
@@ -224,9 +237,6 @@ class TaskForm(LockedForm):
         label_units(self.fields["addressees"])
         self.fields["co_units"].widget.attrs["size"] = 6
         self.fields["addressees"].widget.attrs["size"] = 6
-        self.fields["budget"].localize = True
-        self.fields["budget"].widget = forms.TextInput(attrs={"inputmode": "numeric"})
-        self.fields["budget"].widget.is_localized = True
         self.has_subordinates = plan.unit.numchild > 0
         if not self.has_subordinates:  # a commune plan: co-operating roles, no units to address
             for name in ("co_units", "addressees"):
@@ -240,25 +250,17 @@ class TaskForm(LockedForm):
             )
         return deadline
 
-    def clean_budget(self):
-        budget = self.cleaned_data.get("budget")
-        if budget is not None and budget < 0:
-            raise forms.ValidationError(_("Kinh phí không được âm."))
-        return budget
-
 
 class TargetForm(BoundedModelForm):
     class Meta:
         model = Target
         fields = ["name", "value", "unit_of_measure", "kind", "aggregation"]
-        widgets = {"value": forms.TextInput(attrs={"inputmode": "decimal", "size": 8})}
-        error_messages = {"value": {"invalid": _("Giá trị chỉ tiêu phải là một số, ví dụ 12 hoặc 12,5.")}}
+        widgets = {"value": forms.TextInput(attrs={"size": 8})}
+        # "1.500" is fifteen hundred, "12,5" twelve and a half (formatting.parse_number).
+        field_classes = {"value": VietnameseDecimalField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Vietnamese numbers: "12,5" (comma decimal separator).
-        self.fields["value"].localize = True
-        self.fields["value"].widget.is_localized = True
         # Left empty (an older form, a script): read from the unit of measure ("%" → percent).
         self.fields["kind"].required = False
         self.fields["aggregation"].required = False
@@ -270,12 +272,6 @@ class TargetForm(BoundedModelForm):
         if not data.get("aggregation"):
             data["aggregation"] = default_aggregation(kind)
         return data
-
-    def clean_value(self):
-        value = self.cleaned_data.get("value")
-        if value is not None and value < 0:
-            raise forms.ValidationError(_("Giá trị chỉ tiêu không được âm."))
-        return value
 
 
 TargetFormSet = forms.inlineformset_factory(
@@ -316,32 +312,85 @@ class ReturnForm(BoundedForm):
 
 
 class RulesForm(BoundedForm):
-    """Which periods must be reported and the deadline day, one field pair per period."""
+    """Which periods must be reported and, per period, the units' deadline day, the plan unit's own
+    deadline day and whether a deadline on a day off moves to the previous working day. Checked
+    against the calendar of the plan's year (plans.deadlines.rule_errors). A "move" submit (the
+    editor's warning button) moves every checked period's deadlines off days off."""
 
-    def __init__(self, *args, plan: Plan, **kwargs):
-        super().__init__(*args, **kwargs)
-        current = {r.period_type: r.deadline_day for r in plan.reporting_rules.all()}
+    def __init__(self, data=None, *args, plan: Plan, **kwargs):
+        if data is not None and data.get("move"):
+            data = data.copy()
+            for period in PeriodType:
+                if data.get(f"on_{period.value}"):
+                    data[f"move_{period.value}"] = "on"
+        super().__init__(data, *args, **kwargs)
+        self.plan = plan
+        current = {r.period_type: r for r in plan.reporting_rules.all()}
         for period in PeriodType:
+            rule = current.get(period.value) or ReportingRule(period_type=period.value)
             self.fields[f"on_{period.value}"] = forms.BooleanField(
                 label=period.label, required=False, initial=period.value in current
             )
-            self.fields[f"day_{period.value}"] = forms.IntegerField(
-                label=_("trước ngày"),
-                min_value=15,
-                max_value=28,
-                initial=current.get(period.value, 20),
-                error_messages={
-                    "min_value": _("Hạn gửi phải sau ngày chốt số liệu (14): từ ngày 15."),
-                    "max_value": _("Hạn gửi phải có trong mọi tháng: đến ngày 28."),
-                },
+            self.fields[f"units_{period.value}"] = self._day_field(
+                _("các đơn vị gửi chậm nhất ngày"), rule.subordinate_deadline_day
+            )
+            self.fields[f"day_{period.value}"] = self._day_field(
+                _("gửi cấp trên chậm nhất ngày"), rule.deadline_day
+            )
+            self.fields[f"move_{period.value}"] = forms.BooleanField(
+                label=_("Hạn trùng ngày nghỉ: lùi về ngày làm việc liền trước"),
+                required=False,
+                initial=rule.on_non_working_day == NonWorkingDay.PREVIOUS,
             )
 
-    def periods(self):
-        return [(p, self[f"on_{p.value}"], self[f"day_{p.value}"]) for p in PeriodType]
+    @staticmethod
+    def _day_field(label: str, initial: int) -> forms.IntegerField:
+        return forms.IntegerField(
+            label=label,
+            min_value=15,
+            max_value=28,
+            initial=initial,
+            error_messages={
+                "min_value": _("Hạn gửi phải sau ngày chốt số liệu (14): từ ngày 15."),
+                "max_value": _("Hạn gửi phải có trong mọi tháng: đến ngày 28."),
+            },
+        )
 
-    def rules(self) -> dict[str, int]:
+    def periods(self):
+        return [
+            (
+                p,
+                self[f"on_{p.value}"],
+                self[f"units_{p.value}"],
+                self[f"day_{p.value}"],
+                self[f"move_{p.value}"],
+            )
+            for p in PeriodType
+        ]
+
+    def clean(self):
+        data = super().clean()
+        for period in PeriodType:
+            own, units = data.get(f"day_{period.value}"), data.get(f"units_{period.value}")
+            if not data.get(f"on_{period.value}") or own is None or units is None:
+                continue
+            policy = NonWorkingDay.PREVIOUS if data.get(f"move_{period.value}") else NonWorkingDay.KEEP
+            for field, message in rule_errors(self.plan.year, period.value, own, units, policy).items():
+                self.add_error(
+                    f"units_{period.value}" if field == "subordinate_deadline_day" else f"day_{period.value}",
+                    message,
+                )
+        return data
+
+    def rules(self) -> dict[str, dict[str, int | str]]:
         return {
-            p.value: self.cleaned_data[f"day_{p.value}"]
+            p.value: {
+                "deadline_day": self.cleaned_data[f"day_{p.value}"],
+                "subordinate_deadline_day": self.cleaned_data[f"units_{p.value}"],
+                "on_non_working_day": NonWorkingDay.PREVIOUS
+                if self.cleaned_data[f"move_{p.value}"]
+                else NonWorkingDay.KEEP,
+            }
             for p in PeriodType
             if self.cleaned_data.get(f"on_{p.value}")
         }

@@ -13,6 +13,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -82,6 +83,13 @@ class PeriodType(models.TextChoices):
     HALF_YEAR = "half_year", _("Báo cáo 6 tháng")
     NINE_MONTHS = "nine_months", _("Báo cáo 9 tháng")
     ANNUAL = "annual", _("Báo cáo năm")
+
+
+class NonWorkingDay(models.TextChoices):
+    """What a reporting deadline falling on a weekend or a public holiday becomes."""
+
+    KEEP = "keep", _("Giữ nguyên ngày")
+    PREVIOUS = "previous", _("Lùi về ngày làm việc liền trước")
 
 
 class Channel(models.Model):
@@ -507,14 +515,28 @@ class Target(models.Model):
 
 
 class ReportingRule(models.Model):
-    """Section V's reporting schedule: which periods must be reported and by what day."""
+    """Section V's reporting schedule: which periods must be reported and by what day, per level
+    (plans.deadlines): the units implementing the plan send theirs by `subordinate_deadline_day`,
+    the plan's unit sends its own to its superior by `deadline_day`; both days of the period's
+    last month, data cut off on the 14th."""
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="reporting_rules")
     period_type = models.CharField(_("kỳ báo cáo"), max_length=20, choices=PeriodType.choices)
     deadline_day = models.PositiveSmallIntegerField(
-        _("hạn gửi (ngày của tháng cuối kỳ)"),
+        _("hạn gửi cấp trên (ngày của tháng cuối kỳ)"),
         default=20,
-        help_text=_("Báo cáo CCHC: trước ngày 20 của tháng cuối kỳ (số liệu chốt ngày 14)."),
+        help_text=_("Báo cáo CCHC: chậm nhất ngày 20 của tháng cuối kỳ (số liệu chốt ngày 14)."),
+    )
+    subordinate_deadline_day = models.PositiveSmallIntegerField(
+        _("hạn các đơn vị thực hiện gửi (ngày của tháng cuối kỳ)"),
+        default=17,
+        help_text=_("Trước hạn gửi cấp trên, để còn ít nhất 01 ngày làm việc tổng hợp."),
+    )
+    on_non_working_day = models.CharField(
+        _("hạn rơi vào ngày nghỉ"),
+        max_length=10,
+        choices=NonWorkingDay.choices,
+        default=NonWorkingDay.KEEP,
     )
 
     history = HistoricalRecords()
@@ -529,7 +551,33 @@ class ReportingRule(models.Model):
                 condition=Q(deadline_day__gte=15, deadline_day__lte=28),
                 name="reportingrule_deadline_after_cutoff",
             ),
+            models.CheckConstraint(
+                condition=Q(subordinate_deadline_day__gte=15)
+                & Q(subordinate_deadline_day__lt=models.F("deadline_day")),
+                name="reportingrule_units_before_own_deadline",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_period_type_display()} — ngày {self.deadline_day}"
+        return (
+            f"{self.get_period_type_display()} — đơn vị ngày {self.subordinate_deadline_day}, "
+            f"cấp trên ngày {self.deadline_day}"
+        )
+
+    def clean(self) -> None:
+        """The deadlines must leave working days after the cut-off and for compiling, in the
+        calendar of the plan's year (plans.deadlines.rule_errors)."""
+        from plans.deadlines import rule_errors  # plans.deadlines builds on this module
+
+        days = (self.deadline_day, self.subordinate_deadline_day)
+        if self.plan_id is None or not all(isinstance(d, int) and 15 <= d <= 28 for d in days):
+            return
+        errors = rule_errors(
+            self.plan.year,
+            self.period_type,
+            self.deadline_day,
+            self.subordinate_deadline_day,
+            self.on_non_working_day,
+        )
+        if errors:
+            raise ValidationError(errors)

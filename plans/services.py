@@ -23,6 +23,7 @@ from cchc_portal.lib.documents import RenderedPdf, RenderTooLong
 from documents import services as documents
 from documents.models import DocumentType, OutgoingDocument
 from plans.models import (
+    NonWorkingDay,
     PeriodType,
     Plan,
     ReportingRule,
@@ -81,6 +82,14 @@ def authority_name(unit: Unit) -> str:
     if unit.kind.level == Level.AGENCY:
         return unit.full_name
     return f"{nd30.body_symbol(unit)} {nd30.lower_first(unit.full_name)}"
+
+
+def formal_name(unit: Unit) -> str:
+    """How a unit is addressed in "Kính gửi" and cited in full, proper nouns only capitalised:
+    "Ủy ban nhân dân thành phố Đà Nẵng", "Sở Nội vụ"."""
+    if unit.kind.level == Level.AGENCY:
+        return unit.full_name
+    return nd30.collective_name(unit.full_name)
 
 
 def basis_sentence(plan: Plan) -> str:
@@ -299,7 +308,13 @@ def _copy_groups_and_tasks(source: Plan, plan: Plan, *, keep_key: bool, shift_ye
 def _copy_rules(source: Plan, plan: Plan) -> None:
     ReportingRule.objects.bulk_create(
         [
-            ReportingRule(plan=plan, period_type=r.period_type, deadline_day=r.deadline_day)
+            ReportingRule(
+                plan=plan,
+                period_type=r.period_type,
+                deadline_day=r.deadline_day,
+                subordinate_deadline_day=r.subordinate_deadline_day,
+                on_non_working_day=r.on_non_working_day,
+            )
             for r in source.reporting_rules.all()
         ]
     )
@@ -852,39 +867,70 @@ def delete(obj: SectionItem | TaskGroup | Task | Target, *, plan: Plan) -> None:
 
 
 @transaction.atomic
-def set_reporting_rules(plan: Plan, rules: dict[str, int]) -> None:
-    """Replace the reporting schedule: {period_type: deadline_day}."""
+def set_reporting_rules(plan: Plan, rules: dict[str, int | dict[str, int | str]]) -> None:
+    """Replace the reporting schedule: {period_type: {field: value}} with the fields
+    deadline_day, subordinate_deadline_day, on_non_working_day (the model's defaults for those not
+    given), or {period_type: deadline_day} with the units' day three days before it (never before
+    the 15th), deadlines on days off kept. Each rule is validated against the calendar of the
+    plan's year (ReportingRule.clean): ValidationError when it leaves fewer working days than NĐ 09
+    allows."""
     require_editable(plan)
     plan.reporting_rules.exclude(period_type__in=rules).delete()
-    for period_type, day in rules.items():
-        ReportingRule.objects.update_or_create(
-            plan=plan, period_type=period_type, defaults={"deadline_day": day}
-        )
+    existing = {r.period_type: r for r in plan.reporting_rules.all()}
+    for period_type, values in rules.items():
+        if isinstance(values, int):
+            values = {"deadline_day": values, "subordinate_deadline_day": max(15, values - 3)}
+        rule = existing.get(period_type) or ReportingRule(plan=plan, period_type=period_type)
+        for name, value in values.items():
+            setattr(rule, name, value)
+        rule.full_clean()
+        rule.save()
+
+
+SCHEDULE_NAMES = {
+    PeriodType.MONTHLY: "hằng tháng",
+    PeriodType.QUARTERLY: "hằng quý",
+    PeriodType.HALF_YEAR: "6 tháng",
+    PeriodType.NINE_MONTHS: "9 tháng",
+    PeriodType.ANNUAL: "năm",
+}
 
 
 def schedule_sentence(plan: Plan) -> str:
-    """Section V's generated reporting sentence."""
+    """Section V's generated reporting sentence: the units' deadline, the plan unit's own to its
+    superior, and which deadlines on a day off move to the previous working day."""
     rules = list(plan.reporting_rules.all())
     if not rules:
         return ""
-    names = {
-        PeriodType.MONTHLY: "hằng tháng",
-        PeriodType.QUARTERLY: "hằng quý",
-        PeriodType.HALF_YEAR: "6 tháng",
-        PeriodType.NINE_MONTHS: "9 tháng",
-        PeriodType.ANNUAL: "năm",
-    }
     order = list(PeriodType.values)
     rules.sort(key=lambda r: order.index(r.period_type))
+    receiver = authority_name(plan.unit)
+    sentence = (
+        f"Chế độ báo cáo: các bộ phận, đơn vị báo cáo kết quả thực hiện kế hoạch "
+        f"{_by_day(rules, 'subordinate_deadline_day')} về {receiver}; {receiver} tổng hợp, báo cáo cấp trên "
+        f"{_by_day(rules, 'deadline_day')}; số liệu tính từ ngày 15 tháng trước đến ngày 14 của tháng cuối kỳ "
+        "(Nghị định số 09/2019/NĐ-CP)."
+    )
+    moved = [
+        SCHEDULE_NAMES[PeriodType(r.period_type)]
+        for r in rules
+        if r.on_non_working_day == NonWorkingDay.PREVIOUS
+    ]
+    if moved:
+        sentence += (
+            f" Hạn gửi báo cáo {_join(moved)} trùng ngày nghỉ (thứ Bảy, Chủ nhật, ngày lễ, Tết) "
+            "là ngày làm việc liền trước."
+        )
+    return sentence
+
+
+def _by_day(rules: list[ReportingRule], field: str) -> str:
+    """ "hằng quý và năm (chậm nhất ngày 20 của tháng cuối kỳ); 6 tháng (chậm nhất ngày 18 …)"."""
     by_day: dict[int, list[str]] = {}
     for rule in rules:
-        by_day.setdefault(rule.deadline_day, []).append(names[PeriodType(rule.period_type)])
-    parts = [f"{_join(periods)} (gửi trước ngày {day} của tháng cuối kỳ)" for day, periods in by_day.items()]
-    receiver = authority_name(plan.unit)
-    return (
-        f"Chế độ báo cáo: các bộ phận, đơn vị báo cáo kết quả thực hiện kế hoạch {'; '.join(parts)} "
-        f"về {receiver}; số liệu tính từ ngày 15 tháng trước đến ngày 14 của tháng cuối kỳ "
-        "(Nghị định số 09/2019/NĐ-CP)."
+        by_day.setdefault(getattr(rule, field), []).append(SCHEDULE_NAMES[PeriodType(rule.period_type)])
+    return "; ".join(
+        f"{_join(periods)} (chậm nhất ngày {day} của tháng cuối kỳ)" for day, periods in by_day.items()
     )
 
 

@@ -21,7 +21,7 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import openpyxl
@@ -34,6 +34,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from cchc_portal.lib.bounds import TASK_TITLE_MAX
+from cchc_portal.lib.formatting import NotANumber, parse_number
 from cchc_portal.lib.spreadsheets import HeaderSpec, SpreadsheetError, Table, cell_text, date_text, read_table
 from cchc_portal.lib.vietnamese import clean_spaces, fold
 from cchc_portal.lib.xlsx import FORMULA_PREFIXES
@@ -498,9 +499,10 @@ _SEPARATOR = re.compile(r"(\s*[,;\n]\s*|\s+và\s+)", re.IGNORECASE)
 
 # --- numbers, targets, dates ------------------------------------------------------------------------
 
-# "12", "04", "1.200" (dot = thousands), "12,5" (comma = decimals), "100%"; a number must end at
-# a space, "%", "/" or ")" so that "12.5" or "3a" are not taken for numbers.
-_NUMBER = re.compile(r"(\d{1,3}(?:\.\d{3})+|\d+)(?:,(\d+))?(?=$|[\s%/)])")
+# A cell starting with digits and separators, ending at a space, "%", "/" or ")": "12", "04",
+# "1.200", "12,5", "100%"; read by formatting.parse_number, the rule of every typed number. "3a"
+# and "1.2." (an item's numbering) are not numbers.
+_NUMBER = re.compile(r"\d(?:[\d.,]*\d)?(?=$|[\s%/)])")
 # Units of measure, longest first: "12 chuyên đề phát thanh/năm" → "chuyên đề", "02 buổi tuyên
 # truyền" → "buổi". After a counting word not in this list the unit is two words ("04 số bản
 # tin/tháng" → "số bản", "04 cụm pano" → "cụm pano"); otherwise the first word ("12 video/năm").
@@ -562,16 +564,13 @@ _COLUMN_NUMBER = re.compile(r"\(?\d{1,2}\)?|\([A-Za-z]\)")
 
 
 def _number(text: str) -> tuple[Decimal, str] | None:
-    """ "1.200 lượt" → (1200, "lượt"); None when the text does not start with a number."""
+    """ "1.200 lượt" → (1200, "lượt"); None when the text does not start with a number.
+
+    Raises NotANumber for a number written against the rule ("1,234.5 lượt": which is it?)."""
     found = _NUMBER.match(text)
     if found is None:
         return None
-    whole, fraction = found.group(1).replace(".", ""), found.group(2)
-    try:
-        value = Decimal(f"{whole}.{fraction}" if fraction else whole)
-    except InvalidOperation:
-        return None
-    return value, text[found.end() :].strip()
+    return parse_number(found.group()), text[found.end() :].strip()
 
 
 def _unit_of_measure(rest: str) -> str:
@@ -852,7 +851,11 @@ class _Parser:
             part = _BULLET.sub("", clean_spaces(raw_part))
             if not part:
                 continue
-            number = _number(part)
+            try:
+                number = _number(part)
+            except NotANumber as exc:
+                self.error(task, name, exc.message)
+                continue
             if number is None:
                 if name == "targets":
                     self.error(task, name, _('"%(text)s" không phải là số') % {"text": part})
@@ -1039,7 +1042,10 @@ def _safe(text: str) -> str | None:
 def _target_text(target: Target) -> str:
     """ "12 chuyên đề phát thanh/năm", "100% TTHC được niêm yết công khai"."""
     name = target.name.strip()
-    number = _number(name)
+    try:
+        number = _number(name)
+    except NotANumber:  # a name, not a number: "1.2.3 Tin bài"
+        number = None
     if number is not None and number[0] == target.value:
         return name  # the name already says how many (as imported names do)
     unit = target.unit_of_measure.strip()

@@ -31,7 +31,7 @@ from cchc_portal.lib.spreadsheets import SpreadsheetError, number_text
 from documents import services as document_services
 from documents.forms import SignedUploadForm
 from documents.models import OutgoingDocument
-from plans import document, services
+from plans import deadlines, document, services
 from plans.forms import (
     AssignForm,
     GroupForm,
@@ -443,6 +443,7 @@ def _editor_context(request: HttpRequest, plan_id: int) -> dict[str, Any]:
         "unassigned_heading": services.UNASSIGNED_HEADING,
         "header_form": PlanHeaderForm(instance=plan),
         "rules_form": RulesForm(plan=plan),
+        "rules_warnings": deadlines.warnings(plan.year, plan.reporting_rules.all()),
         "new_item_form": NewItemForm(),
         "new_group_form": NewGroupForm(plan=plan),
         "groups": list(plan.groups.all()),

@@ -38,6 +38,19 @@ class EntryStatus(models.TextChoices):
 
 DONE = {EntryStatus.DONE_ON_TIME, EntryStatus.DONE_LATE}
 
+# What the report's people write besides the entries: who it goes to and its sections.
+NARRATIVE_FIELDS = (
+    "recipients",
+    "other_recipients",
+    "drafting_unit",
+    "results",
+    "strengths",
+    "weaknesses",
+    "causes",
+    "next_tasks",
+    "proposals",
+)
+
 
 class Report(models.Model):
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="reports", verbose_name=_("đơn vị"))
@@ -64,7 +77,30 @@ class Report(models.Model):
     # Until this date the unit may enter and submit even though the period has closed.
     reopened_until = models.DateField(_("mở lại đến ngày"), null=True, blank=True)
     # The narrative, in the standard outline of a CCHC communication report.
-    recipient = models.CharField(_("kính gửi"), max_length=300, blank=True)
+    # "Kính gửi": one recipient a line, in proper case ("Ủy ban nhân dân thành phố Đà Nẵng").
+    recipients = models.TextField(
+        _("kính gửi"),
+        blank=True,
+        max_length=REASON_MAX,
+        validators=bounded_text(REASON_MAX),
+        help_text=_("Mỗi dòng một nơi nhận, ví dụ “Ủy ban nhân dân thành phố Đà Nẵng”."),
+    )
+    # "Nơi nhận" after "- Như trên;": copies sent for information, one a line.
+    other_recipients = models.TextField(
+        _("nơi nhận khác"),
+        blank=True,
+        max_length=REASON_MAX,
+        validators=bounded_text(REASON_MAX),
+        help_text=_("Ngoài nơi được kính gửi; mỗi dòng một nơi, ví dụ “Thường trực Đảng ủy phường”."),
+    )
+    # The drafting unit's short name, kept with the archive copy: "- Lưu: VT, VP.".
+    drafting_unit = models.CharField(
+        _("đơn vị soạn thảo (viết tắt)"),
+        max_length=30,
+        default="VP",
+        blank=True,
+        help_text=_("Ghi ở dòng “- Lưu: VT, VP.” của nơi nhận, ví dụ “VP” (Văn phòng)."),
+    )
     results = models.TextField(
         _("I. Kết quả thực hiện"), blank=True, max_length=SECTION_MAX, validators=bounded_text(SECTION_MAX)
     )
@@ -93,6 +129,9 @@ class Report(models.Model):
         verbose_name=_("văn bản"),
     )
     signer_name = models.CharField(_("họ tên người ký"), max_length=100, blank=True)
+    # The signer's block as the leader who signed holds it (reports.signer): "TM. ỦY BAN NHÂN
+    # DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", one a line.
+    signer_lines = models.TextField(_("thẩm quyền, chức vụ người ký"), blank=True, editable=False)
     # Average progress (%) of the entries when last submitted: what the national overview sums.
     progress = models.FloatField(_("tiến độ bình quân khi gửi (%)"), null=True, blank=True, editable=False)
     # What the report said when it was accepted: the reviewer sees what changed since.

@@ -3,7 +3,13 @@ on the same base as plans), with the numeric annex on landscape pages.
 
 The outline is the standard one of CCHC communication reports: Kính gửi …; I. Kết quả thực hiện;
 II. Đánh giá chung (ưu điểm; tồn tại, hạn chế; nguyên nhân); III. Nhiệm vụ kỳ tới; IV. Đề xuất,
-kiến nghị. A report is sent upward, so it carries "Kính gửi:" under its summary line.
+kiến nghị. A report is sent upward, so it carries "Kính gửi:" under its summary line: one
+recipient on the line itself, centred; several as a list "- …;" (PL I II.9.a). Its Nơi nhận
+starts with "- Như trên;" and ends with "- Lưu: VT, <drafting unit>." (II.9.b, d). The opening
+states the period the figures cover (NĐ 09/2019: thời gian chốt số liệu); section I points to
+the annex, and the annex says which report it belongs to (PL I III.1), its number and date
+filled by the văn thư at issue (documents/pdf_fields.py). The signer's block is the signer's
+own (reports/signer.py).
 """
 
 from __future__ import annotations
@@ -17,8 +23,12 @@ from cchc_portal.lib.documents import RenderedPdf, render_pdf
 from cchc_portal.lib.nd30 import number_line, place_date_line
 from documents.models import DocumentType
 from documents.services import document_symbol, verification_line
-from plans.services import authority_name
+from plans.services import authority_name, formal_name
+from reports import cumulative, signer
 from reports.models import DONE, Report
+
+# Section I ends with the pointer to the annex where its figures are (PL I III.1.a).
+ANNEX_POINTER = "(Chi tiết tại Phụ lục kèm theo)"
 
 
 @dataclass
@@ -33,8 +43,13 @@ class AnnexRow:
     title: str
     status: str
     progress: str
-    targets: list[tuple[str, str, str]] = field(default_factory=list)  # name, planned, achieved
-    evidence: int = 0
+    # name, planned, achieved, how it adds up (and, in a cumulative report, its parts)
+    targets: list[tuple[str, str, str, str]] = field(default_factory=list)
+    evidence: list[tuple[str, int]] = field(default_factory=list)  # (period, files): this one first
+
+    @property
+    def evidence_count(self) -> int:
+        return sum(n for _, n in self.evidence)
 
 
 @dataclass
@@ -46,7 +61,7 @@ class ReportDocument:
     place_date: str
     kind: str
     summary: str
-    recipient: str
+    kinh_gui: list[str]  # one recipient, or the list "- …;" / "- … ."
     basis: str
     paragraphs: list[Paragraph]
     closing: str
@@ -54,6 +69,11 @@ class ReportDocument:
     signer_name: str
     recipients: list[str]
     annex: list[AnnexRow]
+    # The annex's "(Kèm theo Báo cáo số …/BC-UBND ngày … của …)": its number and date once
+    # numbered ("05", "ngày 05 tháng 01 năm 2026"), else the văn thư's fields.
+    annex_number: str
+    annex_date: str
+    issuer: str
 
     # "KH-UBND"; until the văn thư numbers the document its number and date are fields.
     symbol: str = ""
@@ -80,12 +100,91 @@ def summary_line(report: Report) -> str:
     return f"Kết quả thực hiện công tác tuyên truyền cải cách hành chính {label[:1].lower()}{label[1:]}"
 
 
-def build(report: Report, *, signer_name: str = "") -> ReportDocument:
+def _period_note(report: Report) -> str:
+    """ "(Số liệu tính từ ngày 15/12/2025 đến ngày 14/12/2026)": the period the figures cover."""
+    period = report.period
+    return (
+        f"(Số liệu tính từ ngày {formatting.short_date(period.start)} "
+        f"đến ngày {formatting.short_date(period.end)})"
+    )
+
+
+def _signer_block(report: Report) -> signer.SignerBlock:
+    """The block of the leader who signed; before anyone signed, of the leader expected to."""
+    if report.signer_lines:
+        return signer.SignerBlock(_lines(report.signer_lines), report.signer_name)
+    return signer.expected_block(report.unit)
+
+
+def _status(entry, period) -> str:
+    if not entry.is_entered:
+        return "Chưa báo cáo"
+    if cumulative.overdue(entry, period):
+        return f"Quá hạn (hạn {formatting.short_date(entry.task.deadline)})"
+    return entry.get_status_display()
+
+
+def _annex(report: Report) -> list[AnnexRow]:
+    """One row per task: its figures with how they add up (in a 6-month, 9-month or annual
+    report, the earlier reports' figures and the remainder's), and its evidence by period —
+    the earlier reports' files count in the period they cover (reports/cumulative.py)."""
+    annex = []
+    entries = list(
+        report.entries.select_related("task__group")
+        .prefetch_related("results__target", "task__targets", "evidence")
+        .order_by("task__group__position", "task__position", "task__pk")
+    )
+    parts = cumulative.parts_of(report)
+    figures, carried = {}, {}
+    if parts is not None and parts.earlier:
+        figures = cumulative.figures(report, parts, cumulative.own_tasks(e.task_id for e in entries))
+        carried = cumulative.carried_evidence(report, parts)
+    label = report.period.label
+    for index, entry in enumerate(entries, start=1):
+        achieved = {r.target_id: r.achieved for r in entry.results.all()}
+        targets = []
+        for t in entry.task.targets.all():
+            figure = figures.get((entry.task_id, t.pk))
+            note = t.rule
+            if figure is not None:
+                typed = formatting.number(figure.own) if figure.own is not None else "—"
+                note = f"{figure.earlier_text}; {figure.own_label}: {typed}. {note}"
+            targets.append(
+                (
+                    t.name,
+                    f"{formatting.number(t.value)} {t.unit_of_measure}",
+                    formatting.number(achieved.get(t.pk)),
+                    note,
+                )
+            )
+        evidence = [(label, len(entry.evidence.all()))]
+        by_period: dict[str, int] = {}
+        for period_label, _file in carried.get(entry.task_id, []):
+            by_period[period_label] = by_period.get(period_label, 0) + 1
+        evidence += list(by_period.items())
+        annex.append(
+            AnnexRow(
+                number=str(index),
+                title=entry.task.title,
+                status=_status(entry, report.period),
+                progress=formatting.percent(100 if entry.status in DONE else entry.progress),
+                targets=targets,
+                evidence=evidence,
+            )
+        )
+    return annex
+
+
+def build(report: Report) -> ReportDocument:
     unit, plan = report.unit, report.plan
     document = report.document
     issued_on = document.issued_on if document else None
+    numbered = document is not None and document.number is not None
+    annex = _annex(report)
     paragraphs: list[Paragraph] = [Paragraph("h2", "I. KẾT QUẢ THỰC HIỆN")]
     paragraphs += [Paragraph("p", line) for line in _lines(report.results)] or [Paragraph("p", "…")]
+    if annex:
+        paragraphs.append(Paragraph("p", ANNEX_POINTER))
     paragraphs.append(Paragraph("h2", "II. ĐÁNH GIÁ CHUNG"))
     for number, (title, text) in enumerate(
         (
@@ -104,7 +203,8 @@ def build(report: Report, *, signer_name: str = "") -> ReportDocument:
     own = authority_name(unit)
     period_text = report.period.label[:1].lower() + report.period.label[1:]
     basis = (
-        f"{own} báo cáo kết quả thực hiện công tác tuyên truyền cải cách hành chính {period_text} như sau:"
+        f"{own} báo cáo kết quả thực hiện công tác tuyên truyền cải cách hành chính {period_text} "
+        f"{_period_note(report)} như sau:"
     )
     if plan.document_id:
         basis = f"Thực hiện {nd30.cited_plan(plan.reference, plan.issued_on, own, plan.summary)}; " + basis
@@ -112,34 +212,12 @@ def build(report: Report, *, signer_name: str = "") -> ReportDocument:
         f"Trên đây là báo cáo kết quả thực hiện công tác tuyên truyền cải cách hành chính {period_text} "
         f"của {own}{nd30.END_MARK}"
     )
-    recipients = [f"- {report.recipient.strip(' ;.')};"] if report.recipient.strip() else []
-    recipients.append(nd30.ARCHIVE_LINE)
-    annex = []
-    entries = (
-        report.entries.select_related("task__group")
-        .prefetch_related("results__target", "task__targets", "evidence")
-        .order_by("task__group__position", "task__position", "task__pk")
-    )
-    for index, entry in enumerate(entries, start=1):
-        achieved = {r.target_id: r.achieved for r in entry.results.all()}
-        annex.append(
-            AnnexRow(
-                number=str(index),
-                title=entry.task.title,
-                status=entry.get_status_display() if entry.is_entered else "Chưa báo cáo",
-                progress=formatting.percent(100 if entry.status in DONE else entry.progress),
-                targets=[
-                    (
-                        t.name,
-                        f"{formatting.number(t.value)} {t.unit_of_measure}",
-                        formatting.number(achieved.get(t.pk)),
-                    )
-                    for t in entry.task.targets.all()
-                ],
-                evidence=len(entry.evidence.all()),
-            )
-        )
+    addressed = [name.strip(" ;.") for name in _lines(report.recipients) if name.strip(" ;.")]
+    recipients = [nd30.AS_ABOVE_LINE] if addressed else []
+    recipients += [f"- {name.strip(' ;.')};" for name in _lines(report.other_recipients) if name.strip(" ;.")]
+    recipients.append(nd30.archive_line(report.drafting_unit))
     symbol = document.symbol if document else document_symbol(DocumentType.REPORT, unit)
+    block = _signer_block(report)
     return ReportDocument(
         report=report,
         parent_authority=unit.parent_authority_line,
@@ -148,23 +226,24 @@ def build(report: Report, *, signer_name: str = "") -> ReportDocument:
         place_date=place_date_line(unit.place_name, issued_on, report.year if issued_on is None else None),
         kind="BÁO CÁO",
         summary=summary_line(report),
-        recipient=report.recipient,
+        kinh_gui=addressed if len(addressed) == 1 else nd30.recipient_lines(addressed),
         basis=basis,
         paragraphs=paragraphs,
         closing=closing,
-        signer_lines=[
-            line for line in (plan.signer_authority, plan.signer_delegation, plan.signer_title) if line
-        ],
-        signer_name=signer_name or report.signer_name,
+        signer_lines=block.lines,
+        signer_name=block.name,
         recipients=recipients,
         annex=annex,
+        annex_number=f"{document.number:02d}" if numbered else "",
+        annex_date=nd30.date_words(issued_on) if numbered else "",
+        issuer=formal_name(unit),
         symbol=symbol,
-        numbered=document is not None and document.number is not None,
+        numbered=numbered,
     )
 
 
-def report_html(report: Report, *, signer_name: str = "") -> str:
-    doc = build(report, signer_name=signer_name)
+def report_html(report: Report) -> str:
+    doc = build(report)
     return render_to_string(
         "reports/report_pdf.html",
         {
@@ -195,7 +274,8 @@ def report_html(report: Report, *, signer_name: str = "") -> str:
 
 # The narrative's fields as the report page labels them, for the message naming the longest.
 NARRATIVE_PARTS = {
-    "recipient": "ô “Nơi nhận”",
+    "recipients": "ô “Kính gửi”",
+    "other_recipients": "ô “Nơi nhận khác”",
     "results": "phần “Kết quả thực hiện”",
     "strengths": "phần “Ưu điểm”",
     "weaknesses": "phần “Tồn tại, hạn chế”",
@@ -218,6 +298,6 @@ def report_parts(report: Report) -> dict[str, str]:
     return parts
 
 
-def render_report_pdf(report: Report, *, signer_name: str = "") -> RenderedPdf:
+def render_report_pdf(report: Report) -> RenderedPdf:
     """Past the render budget: `RenderTooLong`, naming the longest part."""
-    return render_pdf(report_html(report, signer_name=signer_name), parts=report_parts(report))
+    return render_pdf(report_html(report), parts=report_parts(report))

@@ -12,11 +12,11 @@ Every periodic report covers data from the 15th of one month to the 14th of anot
 | annual | 15/12 of the previous year | 14/12 |
 
 So January's report and the first quarter's start in December of the previous year. A plan's
-section V says which kinds are reported and by which day of the period's last month (CCHC
-reports: the 20th). A shorter period that ends on the same day as a longer one the plan also
-asks for is not asked separately: the second quarter is in the 6-month report, the fourth
-quarter and the second half in the annual report, the third quarter in the 9-month report,
-March in the first quarter's report.
+section V says which kinds are reported and by which day of the period's last month, per level
+(plans.deadlines; CCHC reports: chậm nhất ngày 20). A shorter period that ends on the same day as
+a longer one the plan also asks for is not asked separately: the second quarter is in the
+6-month report, the fourth quarter and the second half in the annual report, the third quarter
+in the 9-month report, March in the first quarter's report.
 
 A period is written in URLs as its code: "2026-T03" (month), "2026-Q1", "2026-6T1" (first half),
 "2026-6T2", "2026-9T", "2026-N" (year).
@@ -33,7 +33,8 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from cchc_portal.lib.formatting import short_date
-from plans.models import PeriodType
+from plans.deadlines import CUT_OFF_DAY, Due, due  # data to the 14th; the next period starts on the 15th
+from plans.models import NonWorkingDay, PeriodType
 
 # Longer periods first when two end on the same day: the longer one is the one reported.
 SPAN = {
@@ -50,7 +51,6 @@ COUNT = {
     PeriodType.NINE_MONTHS: 1,
     PeriodType.ANNUAL: 1,
 }
-CUT_OFF_DAY = 14  # data to the 14th; the next period starts on the 15th
 # The usual CCHC rule: reports are due by the 20th of the period's last month (ReportingRule's default).
 DEFAULT_DEADLINE_DAY = 20
 ROMAN = ["I", "II", "III", "IV"]
@@ -111,15 +111,20 @@ class Period:
     def end(self) -> datetime.date:
         return datetime.date(self.year, self.last_month, CUT_OFF_DAY)
 
-    def deadline(self, day: int) -> datetime.date:
-        """The day of the period's last month by which the report is due (at least one day after
-        the cut-off, NĐ 09 Điều 8 khoản 5)."""
-        return datetime.date(self.year, self.last_month, max(day, CUT_OFF_DAY + 1))
+    def due(self, day: int, policy: str = NonWorkingDay.KEEP) -> Due:
+        """The deadline `day` of the period's last month (at least one day after the cut-off,
+        NĐ 09 Điều 8 khoản 5): the date written, whether it is a weekend or a public holiday, the
+        previous working day, and the date it falls due under the rule's `policy`."""
+        return due(self.year, self.kind, self.last_month, max(day, CUT_OFF_DAY + 1), policy)
 
-    def closes(self, day: int) -> datetime.date:
+    def deadline(self, day: int, policy: str = NonWorkingDay.KEEP) -> datetime.date:
+        """The date by which the report is due ("chậm nhất ngày …": submitted that day is on time)."""
+        return self.due(day, policy).date
+
+    def closes(self, day: int, policy: str = NonWorkingDay.KEEP) -> datetime.date:
         """The entry window closes this many days after the deadline (REPORT_LATE_DAYS); until
         then a late report is still accepted, marked late. Afterwards only a reviewer reopens it."""
-        return self.deadline(day) + datetime.timedelta(days=settings.REPORT_LATE_DAYS)
+        return self.deadline(day, policy) + datetime.timedelta(days=settings.REPORT_LATE_DAYS)
 
     def contains(self, day: datetime.date) -> bool:
         return self.start <= day <= self.end

@@ -64,7 +64,7 @@ class Due:
         return site_url(reverse("reports:entries", args=[self.unit.pk, self.period.code]))
 
     def phrase(self, day: datetime.date) -> str:
-        """ "hạn gửi 20/03/2026 (còn 2 ngày)" or "đã quá hạn 20/03/2026; …" """
+        """ "gửi chậm nhất ngày 20/03/2026 (còn 2 ngày)" or "đã quá hạn 20/03/2026; …" """
         deadline = short_date(self.deadline)
         if self.overdue:
             return _("đã quá hạn %(d)s; cổng vẫn nhận báo cáo (ghi trễ hạn) đến hết ngày %(c)s") % {
@@ -73,8 +73,8 @@ class Due:
             }
         left = (self.deadline - day).days
         if left <= 0:
-            return _("hạn gửi là hôm nay, %(d)s") % {"d": deadline}
-        return _("hạn gửi %(d)s (còn %(n)d ngày)") % {
+            return _("gửi chậm nhất hôm nay, ngày %(d)s") % {"d": deadline}
+        return _("gửi chậm nhất ngày %(d)s (còn %(n)d ngày)") % {
             "d": deadline,
             "n": left,
         }
@@ -127,7 +127,8 @@ def site_url(path: str) -> str:
 
 def _plans(day: datetime.date, years: Iterable[int], unit_ids: Iterable[int] | None = None) -> list[Plan]:
     """The plan each unit reports against for each year (its latest issued version, as
-    services.plan_for chooses it), with the reporting rules: two queries for all units."""
+    services.plan_for chooses it), with its own and its superior plan's reporting rules
+    (services.deadline_rule): four queries for all units."""
     plans = (
         Plan.objects.filter(year__in=list(years), status=Status.ISSUED)
         .filter(
@@ -135,7 +136,7 @@ def _plans(day: datetime.date, years: Iterable[int], unit_ids: Iterable[int] | N
             Q(unit__valid_to__isnull=True) | Q(unit__valid_to__gte=day),
         )
         .select_related("unit")
-        .prefetch_related("reporting_rules")
+        .prefetch_related("reporting_rules", "parent_plan__reporting_rules")
         .order_by("unit__path", "year", "-version")
     )
     if unit_ids is not None:
@@ -277,7 +278,7 @@ def _reviewer_message(user: Any, rows: list[tuple[Unit, Due]], day: datetime.dat
         lines += ["", f"{heading} ({len(chosen)}):"]
         lines += [
             f"- {item.unit.full_name} — {item.period.label}, "
-            + _("hạn gửi %(d)s") % {"d": short_date(item.deadline)}
+            + _("gửi chậm nhất ngày %(d)s") % {"d": short_date(item.deadline)}
             for item in chosen
         ]
     links = sorted(
@@ -354,8 +355,8 @@ def _claim(items: list[Due], day: datetime.date, recipients: dict[int, list[str]
 def _event_reason(item: Due, to: list[str]) -> str:
     deadline = short_date(item.deadline)
     if not to:
-        return _("Không có người nhận thư nhắc (hạn gửi %(d)s).") % {"d": deadline}
-    return _("Gửi thư nhắc đến %(n)d người (hạn gửi %(d)s).") % {"n": len(to), "d": deadline}
+        return _("Không có người nhận thư nhắc (gửi chậm nhất ngày %(d)s).") % {"d": deadline}
+    return _("Gửi thư nhắc đến %(n)d người (gửi chậm nhất ngày %(d)s).") % {"n": len(to), "d": deadline}
 
 
 def _release(items: list[Due], day: datetime.date, events: list[ReportEvent]) -> None:

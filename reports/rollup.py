@@ -22,6 +22,7 @@ from typing import Any
 from django.db.models import Avg, Case, Count, F, Q, Sum, When
 from django.utils.translation import gettext_lazy as _
 
+from cchc_portal.lib import formatting
 from cchc_portal.lib.vietnamese import fold
 from plans.models import Aggregation, Plan, Status, Target, Task
 from reports.models import DONE, Entry, EntryStatus, Report, ReportState, TargetResult
@@ -562,7 +563,8 @@ def scores(unit: Unit, period: Period, *, include_unaccepted: bool = True) -> li
                 if value is not None and value >= target.value:
                     row.reached += 1
                 else:
-                    row.short.append(f"{target.name}: {value if value is not None else '—'}/{target.value}")
+                    written = "—" if value is None else formatting.number(value)
+                    row.short.append(f"{target.name}: {written}/{formatting.number(target.value)}")
         else:
             row.items += 1
             if entry.status in DONE:

@@ -12,7 +12,7 @@ import datetime
 import io
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -22,13 +22,16 @@ from django.db.models import Avg, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cchc_portal.lib.bounds import NARRATIVE_MAX, REASON_MAX, check_text, decimal_in_range, shown
+from cchc_portal.lib.bounds import NARRATIVE_MAX, REASON_MAX, check_text
+from cchc_portal.lib.decimal_field import VietnameseDecimalField
 from cchc_portal.lib.documents import RenderedPdf, RenderTooLong
-from cchc_portal.lib.formatting import megabytes, number, parse_number, percent, short_date, time_of_day
-from plans.models import Plan, Status
-from reports import cumulative
+from cchc_portal.lib.formatting import megabytes, number, percent, short_date, time_of_day
+from plans.models import NonWorkingDay, Plan, Status
+from plans.services import formal_name
+from reports import cumulative, signer
 from reports.models import (
     DONE,
+    NARRATIVE_FIELDS,
     Entry,
     EntryStatus,
     Evidence,
@@ -77,7 +80,28 @@ def plan_for(unit: Unit, year: int) -> Plan | None:
 
 
 def deadline_days(plan: Plan) -> dict[str, int]:
+    """The periods the plan asks for and the plan unit's own deadline day (reports of this plan)."""
     return {rule.period_type: rule.deadline_day for rule in plan.reporting_rules.all()}
+
+
+def deadline_rule(plan: Plan, period: Period) -> tuple[int, str]:
+    """The deadline day of the period's last month and the non-working-day policy by which the
+    plan's unit must send its report of `period` (the report's deadline).
+
+    Which rule wins: when the plan implements a superior plan (`parent_plan`, e.g. a commune's
+    plan cascaded from the city's) and that plan has a rule for the period's kind, the superior
+    plan's `subordinate_deadline_day` and its policy — the superior sets when the units below
+    report, to leave itself time to compile. Otherwise the plan's own rule for the kind
+    (`deadline_day`, its policy); without either, the 20th kept as it falls.
+    """
+    parent = plan.parent_plan
+    ruling = parent and next((r for r in parent.reporting_rules.all() if r.period_type == period.kind), None)
+    if ruling:
+        return ruling.subordinate_deadline_day, ruling.on_non_working_day
+    own = next((r for r in plan.reporting_rules.all() if r.period_type == period.kind), None)
+    if own:
+        return own.deadline_day, own.on_non_working_day
+    return DEFAULT_DEADLINE_DAY, NonWorkingDay.KEEP
 
 
 def periods_for(plan: Plan) -> list[Period]:
@@ -104,7 +128,7 @@ class Window:
     def label(self) -> str:
         return {
             "upcoming": _("Chưa đến kỳ"),
-            "open": _("Đang mở, hạn gửi %(d)s"),
+            "open": _("Đang mở, gửi chậm nhất ngày %(d)s"),
             "late": _("Quá hạn %(d)s, vẫn nhận (ghi trễ hạn)"),
             "closed": _("Đã đóng"),
         }[self.state] % {"d": short_date(self.deadline)}
@@ -114,19 +138,19 @@ def window(
     plan: Plan, period: Period, *, report: Report | None = None, on: datetime.date | None = None
 ) -> Window:
     day = on or today()
-    deadline_day = deadline_days(plan).get(period.kind, DEFAULT_DEADLINE_DAY)
-    deadline, closes = period.deadline(deadline_day), period.closes(deadline_day)
+    rule = deadline_rule(plan, period)
+    due, closes = period.deadline(*rule), period.closes(*rule)
     if report is not None and report.reopened_until and day <= report.reopened_until:
         closes = max(closes, report.reopened_until)
     if day < period.start:
         state = "upcoming"
-    elif day <= deadline:
+    elif day <= due:
         state = "open"
     elif day <= closes:
         state = "late"
     else:
         state = "closed"
-    return Window(state, deadline, closes)
+    return Window(state, due, closes)
 
 
 def current_period(plan: Plan, on: datetime.date | None = None) -> Period | None:
@@ -189,8 +213,8 @@ def open_report(unit: Unit, period: Period, *, plan: Plan | None = None) -> Repo
                     year=period.year,
                     period_kind=period.kind,
                     period_number=period.number,
-                    deadline=period.deadline(deadline_days(plan).get(period.kind, DEFAULT_DEADLINE_DAY)),
-                    recipient=_default_recipient(unit),
+                    deadline=period.deadline(*deadline_rule(plan, period)),
+                    recipients=default_recipients(unit),
                 )
         except IntegrityError:  # someone else opened it at the same moment
             report = Report.objects.get(
@@ -200,11 +224,10 @@ def open_report(unit: Unit, period: Period, *, plan: Plan | None = None) -> Repo
     return report
 
 
-def _default_recipient(unit: Unit) -> str:
+def default_recipients(unit: Unit) -> str:
+    """ "Kính gửi" by default: the unit above, in proper case ("Ủy ban nhân dân thành phố Đà Nẵng")."""
     parent = Unit.objects.get_parent(unit)
-    if parent is None:
-        return ""
-    return (parent.authority_line or parent.full_name).replace("ỦY BAN NHÂN DÂN", "Ủy ban nhân dân").strip()
+    return "" if parent is None else formal_name(parent)
 
 
 def _ensure_entries(report: Report) -> None:
@@ -363,23 +386,14 @@ def parse_entry(entry: Entry, data: Any) -> tuple[EntryInput | None, dict[str, s
     if status in DONE and not errors.get("progress"):
         progress = 100
     achieved: dict[int, Decimal | None] = {}
+    field = VietnameseDecimalField(max_digits=12, decimal_places=2, required=False)
     for target in entry.task.targets.all():
-        raw = "".join((data.get(f"target_{target.pk}") or "").split())
-        if not raw:
-            achieved[target.pk] = None
-            continue
+        # "1.500" is fifteen hundred, "12,5" twelve and a half (formatting.parse_number); the
+        # range is checked after rounding to the column's two decimals.
         try:
-            # "3.000" is three thousand, "12,5" twelve and a half; the range is checked after
-            # rounding to the column's two decimals (9999999999,999 would not fit).
-            value = decimal_in_range(parse_number(raw), places=2, max_digits=12)
-        except InvalidOperation:
-            value = None
-        if value is None:
-            errors[f"target_{target.pk}"] = _(
-                "“%(value)s” không phải là một số không âm nhỏ hơn 10 tỷ (%(target)s)."
-            ) % {"value": shown(raw), "target": target.name}
-            continue
-        achieved[target.pk] = value
+            achieved[target.pk] = field.clean(data.get(f"target_{target.pk}") or "")
+        except ValidationError as exc:
+            errors[f"target_{target.pk}"] = f"{exc.messages[0]} ({target.name})"
     narrative = (data.get("narrative") or "").strip()
     try:
         check_text(narrative, label=_("Kết quả, mô tả"), limit=NARRATIVE_MAX, multiline=True)
@@ -603,7 +617,7 @@ def save_narrative(report: Report, data: dict[str, str], *, expected_version: in
         raise ReportError(problem)
     if expected_version is not None and report.lock_version != expected_version:
         raise ReportError(_("Báo cáo vừa được người khác sửa; hãy tải lại trang để xem bản mới nhất."))
-    for field in ("recipient", "results", "strengths", "weaknesses", "causes", "next_tasks", "proposals"):
+    for field in NARRATIVE_FIELDS:
         if field in data:
             value = (data[field] or "").strip()
             model_field = Report._meta.get_field(field)
@@ -612,7 +626,7 @@ def save_narrative(report: Report, data: dict[str, str], *, expected_version: in
                 value,
                 label=str(model_field.verbose_name),
                 limit=model_field.max_length,
-                multiline=field != "recipient",
+                multiline=field != "drafting_unit",
             )
             setattr(report, field, value)
     _save(report, by)
@@ -672,10 +686,7 @@ def return_report(report: Report, *, reason: str, by: Any) -> Report:
 def snapshot(report: Report) -> dict[str, Any]:
     entries = report.entries.select_related("task").prefetch_related("results__target", "evidence")
     return {
-        "narrative": {
-            f: getattr(report, f)
-            for f in ("recipient", "results", "strengths", "weaknesses", "causes", "next_tasks", "proposals")
-        },
+        "narrative": {f: getattr(report, f) for f in NARRATIVE_FIELDS},
         "entries": {
             str(e.task_id): {
                 "title": e.task.title[:200],
@@ -850,9 +861,33 @@ def compose_results(report: Report) -> str:
 # --- the official document ---------------------------------------------------------------------------------
 
 
+# The sections a report must have before it is signed: the outline of a periodic report (NĐ
+# 09/2019 đề cương; docs/reports.md, "The report's NĐ 30 form"): results, the assessment
+# (strengths, weaknesses and their causes) and the next period's tasks. Proposals may be none
+# (the PDF then says "Không.").
+REQUIRED_SECTIONS = {
+    "results": "I. Kết quả thực hiện",
+    "strengths": "Ưu điểm",
+    "weaknesses": "Tồn tại, hạn chế",
+    "causes": "Nguyên nhân",
+    "next_tasks": "III. Nhiệm vụ kỳ tới",
+}
+# What does not count as written: dashes, dots, ellipses ("…", "...") and blanks.
+PLACEHOLDER_CHARACTERS = " \t\r\n-–—.…_"
+
+
+def empty_sections(report: Report) -> list[str]:
+    """The required sections left empty (or holding only a placeholder such as "…")."""
+    return [
+        label
+        for field, label in REQUIRED_SECTIONS.items()
+        if not (getattr(report, field) or "").strip(PLACEHOLDER_CHARACTERS)
+    ]
+
+
 def _check_signable(report: Report, now: datetime.datetime | None) -> None:
-    """A report can be signed once every task is entered, while it may still be sent (or once
-    it has been sent without a signature)."""
+    """A report can be signed once every task is entered and every required section written,
+    while it may still be sent (or once it has been sent without a signature)."""
     if report.state == ReportState.SUBMITTED and report.document_id:
         raise ReportError(_("Báo cáo đã được ký số và gửi."))
     if report.state != ReportState.SUBMITTED:
@@ -864,6 +899,12 @@ def _check_signable(report: Report, now: datetime.datetime | None) -> None:
         raise ReportError(
             _("Còn %(n)d nhiệm vụ chưa nhập kết quả; hãy nhập (kể cả “Chưa thực hiện”) trước khi gửi.")
             % {"n": missing}
+        )
+    empty = empty_sections(report)
+    if empty:
+        raise ReportError(
+            _("Chưa ký được: báo cáo còn để trống %(sections)s; hãy viết các phần này trước khi ký.")
+            % {"sections": ", ".join(f"“{label}”" for label in empty)}
         )
 
 
@@ -878,7 +919,12 @@ def leaders_of(report: Report) -> set[int]:
 
 def report_source(report: Report) -> dict[str, Any]:
     """What the signed PDF is rendered from: the narrative, every entry, the signer."""
-    return {"report": report.pk, "signer": report.signer_name, **snapshot(report)}
+    return {
+        "report": report.pk,
+        "signer": report.signer_name,
+        "signer_lines": report.signer_lines,
+        **snapshot(report),
+    }
 
 
 def _document_error(exc) -> ReportError:
@@ -928,8 +974,9 @@ def _signable(report: Report, by: Any, now: datetime.datetime | None) -> Report:
     _check_signable(report, now)
     if report.state != ReportState.SUBMITTED:
         cumulative.refresh(report)  # the signed figures are the current ones
-    report.signer_name = by.get_full_name() or by.get_username()
-    report.save(update_fields=["signer_name"])
+    block = signer.signing_block(report.unit, by)
+    report.signer_name, report.signer_lines = block.name, "\n".join(block.lines)
+    report.save(update_fields=["signer_name", "signer_lines"])
     return report
 
 

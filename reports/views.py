@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
-from cchc_portal.lib.bounds import NAME_MAX, SECTION_MAX, BoundedForm, parse_id
+from cchc_portal.lib.bounds import REASON_MAX, SECTION_MAX, BoundedForm, parse_id
 from cchc_portal.lib.documents import RenderTooLong
 from cchc_portal.lib.formatting import megabytes, number
 from cchc_portal.lib.xlsx import table_xlsx
@@ -416,8 +416,16 @@ def _section(label: str, rows: int = 3) -> forms.CharField:
     )
 
 
+def _lines_field(label: str) -> forms.CharField:
+    return forms.CharField(
+        label=label, required=False, max_length=REASON_MAX, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
 class NarrativeForm(BoundedForm):
-    recipient = forms.CharField(label=gettext_lazy("Kính gửi"), required=False, max_length=NAME_MAX)
+    recipients = _lines_field(gettext_lazy("Kính gửi"))
+    other_recipients = _lines_field(gettext_lazy("Nơi nhận khác"))
+    drafting_unit = forms.CharField(label=gettext_lazy("Đơn vị soạn thảo"), required=False, max_length=30)
     results = _section(gettext_lazy("I. Kết quả thực hiện"), rows=8)
     strengths = _section(gettext_lazy("Ưu điểm"))
     weaknesses = _section(gettext_lazy("Tồn tại, hạn chế"))
@@ -428,7 +436,9 @@ class NarrativeForm(BoundedForm):
 
 # The labels on the page say more than the fields' own (used in messages).
 NARRATIVE_LABELS = [
-    gettext_lazy("Kính gửi"),
+    gettext_lazy("Kính gửi (mỗi dòng một nơi)"),
+    gettext_lazy("Nơi nhận khác, sau “- Như trên;” (mỗi dòng một nơi)"),
+    gettext_lazy("Đơn vị soạn thảo, viết tắt (“- Lưu: VT, VP.”)"),
     gettext_lazy("I. Kết quả thực hiện (gợi ý từ kết quả đã nhập)"),
     gettext_lazy("II. Đánh giá chung — Ưu điểm"),
     gettext_lazy("Tồn tại, hạn chế"),

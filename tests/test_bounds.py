@@ -195,8 +195,19 @@ def test_the_task_form_shows_its_bounds(plans_world, as_persona):
 # --- numbers -------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("raw", ["1e400", "NaN", "Infinity", "-1", "9999999999,999", "1" * 5000, "12abc"])
-def test_an_achieved_figure_out_of_range_is_a_form_error(annual_a, as_persona, raw):
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("1e400", "“1e400” không phải là một số"),
+        ("NaN", "“NaN” không phải là một số"),
+        ("Infinity", "“Infinity” không phải là một số"),
+        ("-1", "“-1” là số âm"),
+        ("9999999999,999", "“9999999999,999” quá lớn"),
+        ("1" * 5000, "…” quá lớn"),
+        ("12abc", "“12abc” không phải là một số"),
+    ],
+)
+def test_an_achieved_figure_out_of_range_is_a_form_error(annual_a, as_persona, raw, message):
     entry = annual_a.report_a.entries.filter(task__targets__isnull=False).first()
     target = entry.task.targets.first()
     response = as_persona("officer_a").post(
@@ -204,7 +215,7 @@ def test_an_achieved_figure_out_of_range_is_a_form_error(annual_a, as_persona, r
         _entry_data(entry, **{f"target_{target.pk}": raw}),
         headers=HTMX,
     )
-    assert response.status_code == 422 and "không phải là một số không âm" in response.text
+    assert response.status_code == 422 and message in response.text
     assert not Entry.objects.get(pk=entry.pk).is_entered
 
 
@@ -246,16 +257,20 @@ def test_a_target_value_out_of_range_is_a_form_error(plans_world, as_persona, ra
 # --- no silent loss: the report's narrative -----------------------------------------------------------------
 
 
-def test_a_301_character_recipient_keeps_what_was_typed(annual_a, as_persona):
+def test_a_31_character_drafting_unit_keeps_what_was_typed(annual_a, as_persona):
     w = annual_a
     url = reverse("reports:report", args=[w.commune_a.pk, w.annual.code])
     response = as_persona("leader_a").post(
         url,
-        {"recipient": "r" * 301, "results": "Kết quả đã gõ rất lâu", "lock_version": w.report_a.lock_version},
+        {
+            "drafting_unit": "r" * 31,
+            "results": "Kết quả đã gõ rất lâu",
+            "lock_version": w.report_a.lock_version,
+        },
     )
     assert response.status_code == 200
-    assert "Kết quả đã gõ rất lâu" in response.text and "r" * 301 in response.text
-    assert "Kính gửi" in response.text and "tối đa 300 ký tự" in response.text
+    assert "Kết quả đã gõ rất lâu" in response.text and "r" * 31 in response.text
+    assert "Đơn vị soạn thảo" in response.text and "tối đa 30 ký tự" in response.text
     assert "Chưa lưu" in response.text
     assert Report.objects.get(pk=w.report_a.pk).results == ""
 
@@ -287,7 +302,9 @@ def test_the_report_page_counts_characters_of_long_sections(annual_a, as_persona
     w = annual_a
     page = as_persona("leader_a").get(reverse("reports:report", args=[w.commune_a.pk, w.annual.code]))
     assert 'maxlength="50000"' in page.text and "data-counter" in page.text
-    assert 'maxlength="300"' in page.text
+    assert (
+        'maxlength="2000"' in page.text and 'maxlength="30"' in page.text
+    )  # the recipients, the drafting unit
 
 
 def test_old_rows_longer_than_a_new_bound_stay_readable(plans_world, as_persona):

@@ -137,7 +137,7 @@ def test_a_plan_is_authored_issued_cascaded_assigned_and_amended(page):
     form.locator("input[name$='-value']").last.fill("hai")
     form.locator("input[name$='-unit_of_measure']").last.fill("hội nghị")
     form.get_by_role("button", name="Lưu nhiệm vụ").click()
-    expect(page.locator("form.task-form")).to_contain_text("Giá trị chỉ tiêu phải là một số")
+    expect(page.locator("form.task-form")).to_contain_text("“hai” không phải là một số")
     expect(form.get_by_label("Nội dung nhiệm vụ")).to_have_value("Nhiệm vụ có chỉ tiêu sai")
     form.get_by_role("button", name="Hủy").click()
     expect(page.locator("form.task-form")).to_have_count(0)

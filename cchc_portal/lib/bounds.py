@@ -9,8 +9,9 @@ the field, never a 500 and never a silent cut:
   longer than the bound stay readable and no migration alters a column;
 - **no control characters** (`no_control_characters`): PostgreSQL refuses NUL in text (a 500),
   the others break PDF rendering and exports; tab and line breaks are allowed in multi-line text;
-- **numbers within their column after rounding** (`decimal_in_range`): "9999999999,999" rounds
-  to a value one digit too wide for numeric(12, 2).
+- **numbers within their column after rounding** (`decimal_in_range`, applied to every typed
+  number by decimal_field.VietnameseDecimalField): "9999999999,999" rounds to a value one digit
+  too wide for numeric(12, 2).
 
 `BoundedFormMixin` applies the first two to every text field of a form; `RejectControlCharacters`
 (a middleware) answers a URL path or query string carrying a control character with a 400.

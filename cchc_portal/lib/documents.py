@@ -65,7 +65,13 @@ class RenderedPdf:
 # bare top-left point (as WeasyPrint documents it), and the tests check the two agree.
 SIGNATURE_AREAS_MM: dict[str, tuple[float, float]] = {"person": (60.0, 24.0), "organisation": (30.0, 30.0)}
 # The number and the place and date the văn thư fills (id="field-number", id="field-date").
-FIELD_AREAS_MM: dict[str, tuple[float, float]] = {"number": (9.0, 6.0), "date": (95.0, 7.0)}
+# A report's annex repeats them in its "(Kèm theo Báo cáo số …)" line (id="field-annex-number", …).
+FIELD_AREAS_MM: dict[str, tuple[float, float]] = {
+    "number": (9.0, 6.0),
+    "date": (95.0, 7.0),
+    "annex-number": (9.0, 6.0),
+    "annex-date": (58.0, 7.0),
+}
 PT_PER_PX = 0.75  # CSS: 96 px = 72 pt = 1 inch
 PT_PER_MM = 72 / 25.4
 

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import datetime
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import dateformat, formats, numberformat, timezone
+from django.utils.translation import gettext as _
+
+from cchc_portal.lib.bounds import shown
 
 # Documents and exports are Vietnamese whatever language a request runs in.
 LANGUAGE = "vi"
@@ -112,22 +115,61 @@ def time_of_day(value: datetime.datetime | datetime.time, *, seconds: bool = Fal
     return dateformat.format(_local(value), pattern)
 
 
-# A number as people type it: "3.000" and "1.234,5" (Vietnamese), "12,5" or "12.5".
-_GROUPED = re.compile(r"\d{1,3}(\.\d{3})+")
+# --- numbers as people type them -------------------------------------------------------------------
+
+# Thousands grouped with "." (or a space): a first group of one to three digits not starting with
+# 0, then groups of exactly three, the same separator throughout.
+_GROUPED = r"[1-9]\d{0,2}(?P<sep>[. \u00a0\u202f])\d{3}(?:(?P=sep)\d{3})*"
+_VIETNAMESE = re.compile(rf"(?P<sign>[+-]?)(?P<whole>{_GROUPED}|\d+)(?:,(?P<fraction>\d+))?")
+# "12.5", "1.50": a point followed by one or two digits cannot be a thousands group.
+_POINT = re.compile(r"(?P<sign>[+-]?)(?P<whole>\d+)\.(?P<fraction>\d{1,2})")
+# Digits and separators only: meant as a number, written in a way that is not one rule.
+_NUMBER_LIKE = re.compile(r"[+-]?[\d.,\s\u00a0\u202f]*\d[\d.,\s\u00a0\u202f]*")
+# A refused text is quoted back at most this long (an input holds 30 characters).
+QUOTED_MAX = 60
+
+
+class NotANumber(ValueError):
+    """A typed text that parse_number() refuses; `message` says why, in Vietnamese, quoting it."""
+
+    def __init__(self, text: str, message: str) -> None:
+        super().__init__(message)
+        self.text = text
+        self.message = message
+
+
+def _refusal(text: str) -> NotANumber:
+    if _NUMBER_LIKE.fullmatch(text):
+        message = _(
+            "“%(text)s” không rõ là số nào: dấu phẩy (,) đứng trước phần thập phân, dấu chấm (.) "
+            "chỉ ngăn các nhóm đúng ba chữ số. Ví dụ: 1.234,5 hoặc 1500 hoặc 12,5."
+        )
+    else:
+        message = _("“%(text)s” không phải là một số. Ví dụ: 1.234,5 hoặc 1500 hoặc 12,5.")
+    return NotANumber(text, message % {"text": shown(text, QUOTED_MAX)})
 
 
 def parse_number(text: str) -> Decimal:
-    """The inverse of number(): "3.000" → 3000, "1.234,5" → 1234.5, "12,5" and "12.5" → 12.5.
+    """The inverse of number(): "3.000" → 3000, "1.234,5" → 1234.5, "12,5" → 12.5.
 
-    "," is the decimal mark; "." groups thousands when it does ("3.000", "1.234.567"), and is
-    otherwise read as a decimal point, as typed on an English keyboard. Spaces are ignored.
-    Raises InvalidOperation when the text is not a number.
+    The one rule for every typed or imported number (surrounding whitespace is ignored):
+
+    - "," is the decimal mark, at most once: "12,5", "0,125", "1.234,5";
+    - "." groups thousands, and only in groups of exactly three digits after a first group of one
+      to three ("1.500" = 1500, "1.234.567"); a space groups the same way ("1 500");
+    - "." followed by one or two final digits, with no "," ("12.5", "1.50"), cannot be a
+      thousands group: it is a decimal point typed on an English keyboard (12.5, 1.5);
+    - anything else is refused as ambiguous, never guessed: "1,234.5" and "1.234.5" (which
+      reading?), "1,5,0" (two decimal marks), "0.125" or "1234.567" (a group that is no group),
+      "1.2345"; so are words, exponents ("1e5"), "NaN" and "Infinity".
+
+    A leading "-" or "+" is read; the form field refuses a negative where the column does.
+    Raises NotANumber, whose message quotes the text as typed (stripped) with the right form.
     """
-    text = "".join(text.split())
-    if "," in text:
-        text = text.replace(".", "").replace(",", ".", 1)
-    elif _GROUPED.fullmatch(text.lstrip("+-")):
-        text = text.replace(".", "")
-    if not text or "," in text:
-        raise InvalidOperation(text)
-    return Decimal(text)
+    text = text.strip()
+    found = _VIETNAMESE.fullmatch(text) or _POINT.fullmatch(text)
+    if found is None:
+        raise _refusal(text)
+    whole = re.sub(r"\D", "", found["whole"])
+    fraction = found["fraction"]
+    return Decimal(f"{found['sign']}{whole}.{fraction}" if fraction else f"{found['sign']}{whole}")

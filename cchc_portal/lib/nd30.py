@@ -164,8 +164,52 @@ def header(
 
 # A document's last sentence ends with "./." (the text ends here).
 END_MARK = "./."
-# The last recipient: the archive copy kept by the office (Văn thư).
-ARCHIVE_LINE = "- Lưu: VT."
+# The first recipient of a document with "Kính gửi": those it is addressed to (PL I II.9.b).
+AS_ABOVE_LINE = "- Như trên;"
+# Collective bodies are written out in running text and in "Kính gửi": "Ủy ban nhân dân …".
+COLLECTIVE_BODY_PROPER = "Ủy ban nhân dân"
+
+
+def archive_line(drafting_unit: str = "") -> str:
+    """The last recipient: the archive copy kept by the Văn thư and by the drafting unit
+    (PL I II.9.d): "- Lưu: VT, VP."; without a drafting unit "- Lưu: VT."."""
+    drafting_unit = drafting_unit.strip(" ,.;")
+    return f"- Lưu: VT, {drafting_unit}." if drafting_unit else "- Lưu: VT."
+
+
+def recipient_lines(names: list[str]) -> list[str]:
+    """Recipients as a list: "- Sở Nội vụ;", …, the last ending with "." (PL I II.9)."""
+    names = [name.strip(" ;.") for name in names if name.strip(" ;.")]
+    return [f"- {name}{'.' if index == len(names) - 1 else ';'}" for index, name in enumerate(names)]
+
+
+def collective_name(full_name: str) -> str:
+    """A local government's People's Committee as NĐ 30 writes it in text, proper nouns only
+    capitalised: "Thành phố Đà Nẵng" → "Ủy ban nhân dân thành phố Đà Nẵng"."""
+    return f"{COLLECTIVE_BODY_PROPER} {lower_first(full_name)}"
+
+
+# --- the signer's block (PL I II.7) ---------------------------------------------------------------
+
+DEPUTY_PREFIX = "Phó "
+ACTING_PREFIX = "Quyền "
+
+
+def signer_lines(position: str, *, collective: str = "", head: str = "") -> list[str]:
+    """The signer's block above the signature, from the signer's own title (PL I II.7.a-b):
+    "Chủ tịch" → TM. ỦY BAN NHÂN DÂN / CHỦ TỊCH; "Phó Chủ tịch" → TM. ỦY BAN NHÂN DÂN /
+    KT. CHỦ TỊCH / PHÓ CHỦ TỊCH; "Quyền Chủ tịch" → TM. ỦY BAN NHÂN DÂN / Q. CHỦ TỊCH; in an
+    agency (no collective) "Phó Giám đốc" → KT. GIÁM ĐỐC / PHÓ GIÁM ĐỐC. `collective` is the
+    collective body ("ỦY BAN NHÂN DÂN", signed for with TM.); `head` the head's title, used when
+    the title names no one else's ("Phó Chủ tịch" names its head itself)."""
+    position = " ".join(position.split())
+    lines = [f"TM. {collective.upper()}"] if collective else []
+    if position.startswith(ACTING_PREFIX):
+        return [*lines, f"Q. {position[len(ACTING_PREFIX) :].upper()}"]
+    if position.startswith(DEPUTY_PREFIX):
+        deputy_of = position[len(DEPUTY_PREFIX) :] or head
+        return [*lines, f"KT. {deputy_of.upper()}", position.upper()]
+    return [*lines, (position or head).upper()]
 
 
 def lower_first(text: str) -> str:

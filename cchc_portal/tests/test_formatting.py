@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 import io
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -84,16 +84,31 @@ def test_numbers_for_an_input_are_not_grouped_and_read_back_the_same():
         ("12.5", Decimal("12.5")),  # typed on an English keyboard
         ("1 500", Decimal("1500")),
         ("7", Decimal("7")),
+        ("1.500", Decimal("1500")),  # never 1,5
+        ("1.234.567", Decimal("1234567")),
+        ("1.50", Decimal("1.5")),  # a point before two final digits is no thousands group
+        ("0,125", Decimal("0.125")),
+        ("  -3 ", Decimal("-3")),
     ],
 )
 def test_numbers_are_read_as_vietnamese_write_them(text, expected):
     assert formatting.parse_number(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "abc", "1,2,3", "3.000.5,1,2"])
+@pytest.mark.parametrize("text", ["", "abc", "1,2,3", "3.000.5,1,2", "1e5", "NaN", "Infinity", "12."])
 def test_a_text_that_is_not_a_number_is_refused(text):
-    with pytest.raises(InvalidOperation):
+    with pytest.raises(formatting.NotANumber):
         formatting.parse_number(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["1,234.5", "1.234.5", "1,5,0", "1,5.000", "0.125", "1234.567", "1.2345", "1.500 000"]
+)
+def test_an_ambiguous_number_is_refused_quoting_exactly_what_was_typed(text):
+    with pytest.raises(formatting.NotANumber) as refused:
+        formatting.parse_number(f" {text}\t")
+    assert refused.value.message.startswith(f"“{text}” không rõ là số nào")
+    assert "Ví dụ: 1.234,5" in refused.value.message
 
 
 def test_percents_are_rounded_not_cut():

@@ -261,11 +261,12 @@ def test_moving_reorders_siblings(plans_world):
 
 def test_the_schedule_sentence(plans_world):
     plan = plans_world.plan_a
-    services.set_reporting_rules(plan, {"monthly": 20, "quarterly": 20})
+    services.set_reporting_rules(plan, {"quarterly": 20, "annual": 20})
     sentence = services.schedule_sentence(plan)
-    assert "kế hoạch hằng tháng và hằng quý (gửi trước ngày 20 của tháng cuối kỳ)" in sentence
-    services.set_reporting_rules(plan, {"monthly": 18, "quarterly": 20, "annual": 20})
-    assert "hằng tháng (gửi trước ngày 18 của tháng cuối kỳ); hằng quý và năm (gửi trước ngày 20" in (
+    assert "kế hoạch hằng quý và năm (chậm nhất ngày 17 của tháng cuối kỳ)" in sentence
+    assert "tổng hợp, báo cáo cấp trên hằng quý và năm (chậm nhất ngày 20 của tháng cuối kỳ)" in sentence
+    services.set_reporting_rules(plan, {"quarterly": 20, "half_year": 23, "annual": 20})
+    assert "hằng quý và năm (chậm nhất ngày 20 của tháng cuối kỳ); 6 tháng (chậm nhất ngày 23" in (
         services.schedule_sentence(plan)
     )
     assert "về UBND phường Tam Kỳ" in sentence

@@ -177,7 +177,7 @@ def test_a_target_that_is_not_a_number_is_refused_and_nothing_is_lost(as_persona
         reverse("plans:task", args=[w.plan_a.pk, task.pk]), data, headers=HTMX
     )
     assert response.status_code == 422
-    assert "Giá trị chỉ tiêu phải là một số" in response.text
+    assert "“mười hai” không phải là một số" in response.text
     assert "Tiêu đề mới chưa lưu" in response.text  # what was typed is still in the form
     task.refresh_from_db()
     assert task.title != "Tiêu đề mới chưa lưu"
@@ -281,15 +281,18 @@ def test_an_officer_cannot_take_a_workflow_step(as_persona, plans_world):
 def test_reporting_rules_are_validated(as_persona, plans_world):
     w = plans_world
     url = reverse("plans:rules", args=[w.plan_a.pk])
-    data = {f"day_{p}": 20 for p in ("monthly", "quarterly", "half_year", "nine_months", "annual")}
+    kinds = ("monthly", "quarterly", "half_year", "nine_months", "annual")
+    data = {f"day_{p}": 20 for p in kinds} | {f"units_{p}": 17 for p in kinds}
     response = as_persona("leader_a").post(
         url, {**data, "on_monthly": "on", "day_monthly": "10"}, headers=HTMX
     )
     assert response.status_code == 422
     assert "sau ngày chốt số liệu" in response.text
-    response = as_persona("leader_a").post(url, {**data, "on_monthly": "on", "on_annual": "on"}, headers=HTMX)
+    response = as_persona("leader_a").post(
+        url, {**data, "on_quarterly": "on", "on_annual": "on"}, headers=HTMX
+    )
     assert response.status_code == 200
-    assert sorted(r.period_type for r in w.plan_a.reporting_rules.all()) == ["annual", "monthly"]
+    assert sorted(r.period_type for r in w.plan_a.reporting_rules.all()) == ["annual", "quarterly"]
 
 
 def test_taking_upstream_changes_in_the_browser_flow(as_persona, plans_world):

@@ -44,7 +44,9 @@ def build_reporting(w: SimpleNamespace, more_targets=None) -> SimpleNamespace:
     )
     if more_targets is not None:
         more_targets(radio, listing)
-    plans.set_reporting_rules(province, {"quarterly": 20, "half_year": 20, "annual": 20})
+    # The communes report to the city by the 20th, the city to its superior by the 25th.
+    city_rule = {"subordinate_deadline_day": 20, "deadline_day": 25}
+    plans.set_reporting_rules(province, dict.fromkeys(("quarterly", "half_year", "annual"), city_rule))
     plans.submit(province, by=w.reviewer)
     plans.approve(province, by=w.reviewer)
     province = plans.issue(province, by=w.reviewer, issued_on=datetime.date(year, 1, 20))

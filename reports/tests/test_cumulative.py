@@ -199,3 +199,35 @@ def test_a_promise_of_a_date_still_ahead_is_kept():
     text = "Đang in tờ rơi, dự kiến trước ngày 20/12/2026 phát hết."
     assert services.passed_promises(text, datetime.date(2026, 12, 14)) == []
     assert services.passed_promises(text, datetime.date(2026, 12, 20)) == [text]
+
+
+def test_the_annual_annex_carries_the_parts_the_rule_and_the_earlier_evidence(year_so_far):
+    """Read as a văn thư would: the PDF's text (pdftotext)."""
+    from reports.pdf import render_report_pdf
+
+    w = year_so_far
+    h1 = Report.objects.get(unit=w.commune_a, year=w.year, period_kind="half_year", period_number=1)
+    first_half_radio = h1.entries.get(task__title__startswith="Chuyên mục")
+    for n in range(3):
+        services.add_evidence(first_half_radio, name=f"ảnh {n}.png", content=_png(), by=w.officer_a)
+    _save(w.year_report, w.officer_a, {"Chuyên đề phát thanh": 8, "Bản tin CCHC": 3})
+    text = _reading_order(render_report_pdf(w.year_report).pdf)
+    assert "Chuyên đề phát thanh: 12 chuyên đề / 35" in text
+    assert "6 tháng đầu năm" in text and "cộng dồn các kỳ" in text
+    assert "Bản tin CCHC: 4 số/tháng / 3,5" in text  # averaged over twelve months, not 10
+    assert "bình quân theo tháng" in text
+    assert f"Quá hạn (hạn 31/10/{w.year})" in text
+    assert f"6 tháng đầu năm {w.year}: 3" in text  # the first half's three files count in the year
+
+
+def _reading_order(pdf: bytes) -> str:
+    """The PDF's text cell by cell (pdftotext without -layout: a narrow table cell's lines stay
+    together), spaces collapsed."""
+    import subprocess
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
+        handle.write(pdf)
+        handle.flush()
+        out = subprocess.run(["pdftotext", handle.name, "-"], capture_output=True, text=True, timeout=60)
+    return " ".join(out.stdout.split())

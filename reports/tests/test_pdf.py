@@ -36,13 +36,16 @@ def _filled(w):
         services.save_entry(entry, values, expected_version=None, by=w.officer_a)
     report.results = services.compose_results(report)
     report.strengths = "Các bộ phận phối hợp chặt chẽ."
+    report.weaknesses = "Một số tin bài đăng chậm."
+    report.causes = "Thiếu cộng tác viên."
+    report.next_tasks = "Duy trì chuyên mục CCHC hằng tháng."
     report.save()
     return report
 
 
 def test_the_report_pdf_reads_as_an_official_report(reporting):
     report = _filled(reporting)
-    rendered = render_report_pdf(report, signer_name="Phạm Văn Minh")
+    rendered = render_report_pdf(report)  # the chair (Phạm Văn Minh) is expected to sign
     text = _text(rendered.pdf)
     for expected in [
         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
@@ -57,13 +60,16 @@ def test_the_report_pdf_reads_as_an_official_report(reporting):
         "III. NHIỆM VỤ KỲ TỚI",
         "IV. ĐỀ XUẤT, KIẾN NGHỊ",
         "Nơi nhận:",
-        "- Lưu: VT.",
+        "- Như trên;",
+        "- Lưu: VT, VP.",
         "TM. ỦY BAN NHÂN DÂN",
         "Phạm Văn Minh",
         "Phụ lục",
         "12 chuyên đề / 12",
     ]:
         assert expected in text, expected
-    assert text.index("KẾT QUẢ THỰC HIỆN") < text.index("ĐÁNH GIÁ CHUNG") < text.index("Phụ lục")
+    annex = text.index(f"Phụ lục SỐ LIỆU KẾT QUẢ THỰC HIỆN NĂM {reporting.year}")
+    assert text.index("KẾT QUẢ THỰC HIỆN") < text.index("ĐÁNH GIÁ CHUNG") < annex
     assert all("Tinos" in name for name in pdf_font_names(rendered.pdf))
-    assert set(rendered.boxes) == {"person", "organisation", "number", "date"}  # the prepared fields
+    # the prepared fields: the signatures, the number and date, and the annex's number and date
+    assert set(rendered.boxes) == {"person", "organisation", "number", "date", "annex-number", "annex-date"}

@@ -64,16 +64,17 @@ def test_a_unit_due_soon_gets_one_email_and_a_submitted_one_none(mailed):
     [message] = _to_unit(w.commune_a)
     assert sorted(message.to) == ["canbo.a@example.vn", "chutich.a@example.vn"]
     assert "Quý I năm" in message.subject
-    assert f"hạn gửi {w.q1.deadline(20):%d/%m/%Y} (còn 2 ngày)" in message.body
+    assert f"gửi chậm nhất ngày {w.q1.deadline(20):%d/%m/%Y} (còn 2 ngày)" in message.body
     assert reverse("reports:entries", args=[w.commune_a.pk, w.q1.code]) in message.body
     assert not _to_unit(w.commune_b)
     reminder = Reminder.objects.get(unit=w.commune_a)
     assert reminder.sent_on == on and not reminder.is_overdue and reminder.period_kind == "quarterly"
     assert "canbo.a@example.vn" in reminder.recipients
     assert not Reminder.objects.filter(unit=w.commune_b).exists()
-    # Đà Nẵng has an issued plan too (its office compiles it): reminded as well, without a parent.
-    assert summary.units_reminded == 2 and summary.due_soon == 2 and summary.overdue == 0
-    assert summary.emails_sent == 3  # commune A, Đà Nẵng, the reviewer's summary
+    # Đà Nẵng has an issued plan too (its office compiles it), due to its superior by the 25th, a
+    # week away: not reminded yet.
+    assert summary.units_reminded == 1 and summary.due_soon == 1 and summary.overdue == 0
+    assert summary.emails_sent == 2  # commune A, the reviewer's summary
 
 
 def test_an_overdue_unit_is_reminded_and_an_accepted_one_is_not(mailed):
@@ -85,7 +86,7 @@ def test_an_overdue_unit_is_reminded_and_an_accepted_one_is_not(mailed):
     [message] = _to_unit(w.commune_a)
     assert f"đã quá hạn {w.q1.deadline(20):%d/%m/%Y}" in message.body
     assert not _to_unit(w.commune_b)
-    assert summary.overdue == 2 and summary.due_soon == 0
+    assert summary.overdue == 1 and summary.due_soon == 1  # Đà Nẵng: due on the 25th, in 2 days
     assert Reminder.objects.get(unit=w.commune_a).is_overdue
     event = ReportEvent.objects.get(report=draft, action=ReportEvent.Action.REMINDED)
     assert event.is_late and event.by is None and "2 người" in event.reason
@@ -94,7 +95,7 @@ def test_an_overdue_unit_is_reminded_and_an_accepted_one_is_not(mailed):
 def test_a_closed_or_far_period_is_not_reminded(mailed):
     w = mailed
     assert send_reminders(on=w.q1.deadline(20) - 10 * DAY).units_reminded == 0
-    assert send_reminders(on=w.q1.closes(20) + DAY).units_reminded == 0
+    assert send_reminders(on=w.q1.closes(25) + DAY).units_reminded == 0  # Đà Nẵng's closes last
     assert not mail.outbox and not Reminder.objects.exists()
 
 
@@ -116,9 +117,9 @@ def test_running_twice_the_same_day_sends_nothing_new(mailed):
     sent, recorded = len(mail.outbox), Reminder.objects.count()
     again = send_reminders(on=on)
     assert len(mail.outbox) == sent and Reminder.objects.count() == recorded
-    assert again.units_reminded == 0 and again.emails_sent == 0 and again.skipped == 3
+    assert again.units_reminded == 0 and again.emails_sent == 0 and again.skipped == 2
     # The next day is another day.
-    assert send_reminders(on=on + DAY).units_reminded == 3
+    assert send_reminders(on=on + DAY).units_reminded == 2
 
 
 def test_the_reviewer_gets_one_summary_of_the_units_below(mailed):
@@ -160,7 +161,7 @@ def test_the_command_prints_one_line(mailed):
     call_command("send_reminders", "--date", on.isoformat(), "--days", "3", stdout=out)
     line = out.getvalue().strip()
     assert "\n" not in line
-    assert line.startswith(f"Ngày {on:%d/%m/%Y}: đã nhắc 3 đơn vị (3 sắp đến hạn, 0 quá hạn), gửi 4 thư")
+    assert line.startswith(f"Ngày {on:%d/%m/%Y}: đã nhắc 2 đơn vị (2 sắp đến hạn, 0 quá hạn), gửi 3 thư")
     with pytest.raises(CommandError, match="không hợp lệ"):
         call_command("send_reminders", "--date", "18/03/2026")
     with pytest.raises(CommandError, match="không hợp lệ"):
@@ -276,8 +277,14 @@ def test_the_due_list_is_what_the_button_and_the_run_share(mailed):
     on = w.q1.deadline(20)
     due = reminders.due_reports(on=on, days=0)
     assert {(d.unit.pk, d.period.code, d.overdue) for d in due} == {
-        (w.danang.pk, w.q1.code, False),
         (w.commune_a.pk, w.q1.code, False),
         (w.commune_b.pk, w.q1.code, False),
     }
-    assert "hạn gửi là hôm nay" in due[0].phrase(on)
+    assert "gửi chậm nhất hôm nay" in due[0].phrase(on)
+    # Đà Nẵng compiles the communes' reports and sends its own by the 25th.
+    later = reminders.due_reports(on=w.q1.deadline(25), days=0)
+    assert {(d.unit.pk, d.overdue) for d in later} == {
+        (w.danang.pk, False),
+        (w.commune_a.pk, True),
+        (w.commune_b.pk, True),
+    }

@@ -37,7 +37,7 @@ def test_a_report_has_one_entry_per_task_and_opening_twice_changes_nothing(repor
     assert report.deadline == datetime.date(w.year, 12, 20)
     assert services.open_report(w.commune_a, w.annual).pk == report.pk
     assert Entry.objects.filter(report=report).count() == 2
-    assert report.recipient.startswith("Ủy ban nhân dân") or report.recipient
+    assert report.recipients == "Ủy ban nhân dân thành phố Đà Nẵng"  # proper case (NĐ 30)
 
 
 def test_a_period_the_plan_does_not_ask_for_is_refused(reporting):

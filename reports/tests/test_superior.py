@@ -51,7 +51,7 @@ def test_units_are_ranked_by_their_score_with_the_evidence_behind_it(reporting):
     assert a.total == 2.0
     # B: 1 of 2 targets (50% < 90%) → 0; in progress without evidence counts for no channel.
     assert (b.completion_points, b.online_points, b.traditional_points) == (0.0, 0.0, 0.0)
-    assert b.short == ["Chuyên đề phát thanh: 11.00/12.00"]
+    assert b.short == ["Chuyên đề phát thanh: 11/12"]  # as the page prints it, not "11.00/12.00"
 
 
 def test_the_scores_page(reporting, as_persona):

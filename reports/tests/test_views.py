@@ -204,7 +204,7 @@ def test_submit_return_resubmit_accept_through_the_pages(annual_a, as_persona):
         url,
         {
             "results": "Kết quả đã biên tập",
-            "recipient": "UBND thành phố Đà Nẵng",
+            "recipients": "UBND thành phố Đà Nẵng",
             "lock_version": Report.objects.get(pk=w.report_a.pk).lock_version,
         },
     )
