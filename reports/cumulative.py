@@ -80,6 +80,16 @@ class Parts:
     def has_earlier(self) -> bool:
         return bool(self.earlier)
 
+    @property
+    def remainder_position(self) -> int:
+        """How many earlier reports end before the remainder's last day: where the figure typed
+        here stands in time (a percentage typed for February–March is not later than the second
+        quarter's)."""
+        if not self.remainder:
+            return len(self.earlier)
+        last = self.remainder[-1].end
+        return sum(1 for r in self.earlier if r.period.end < last)
+
 
 def _period(report: Report) -> Period | None:
     try:
@@ -139,13 +149,15 @@ class Figure:
     parts: list[tuple[str, Decimal | None, int]]  # (period label, figure, months), time order
     own: Decimal | None
     own_label: str
-    own_months: int
+    own_months: int  # 0: the earlier reports cover the whole period, nothing is typed here
+    own_position: int  # where the remainder stands among the parts (Parts.remainder_position)
 
     @property
     def total(self) -> Decimal | None:
-        value = over_time(
-            self.target.kind, [(v, m) for _l, v, m in self.parts] + [(self.own, self.own_months)]
-        )
+        timeline = [(v, m) for _l, v, m in self.parts]
+        if self.own_months:
+            timeline.insert(self.own_position, (self.own, self.own_months))
+        value = over_time(self.target.kind, timeline)
         return None if value is None else value.quantize(PLACES)
 
     @property
@@ -188,6 +200,7 @@ def figures(report: Report, parts: Parts, task_ids) -> dict[tuple[int, int], Fig
             own=own.get(key),
             own_label=parts.remainder_label,
             own_months=parts.remainder_months,
+            own_position=parts.remainder_position,
         )
     return result
 

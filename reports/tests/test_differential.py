@@ -328,9 +328,6 @@ def test_a_wrong_cumulative_figure_is_reported(reporting):
     ]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="reports/cumulative.py puts the remainder last, even before a later report"
-)
 def test_a_remainder_before_a_later_report_is_not_the_latest(reporting):
     # January's report and the second quarter's, none for February–March: the half-year's
     # percentage is the second quarter's (the latest state), not the figure typed for the gap.
@@ -349,7 +346,6 @@ def test_a_remainder_before_a_later_report_is_not_the_latest(reporting):
     assert TargetResult.objects.get(entry=entry).achieved == Decimal("95.00")
 
 
-@pytest.mark.xfail(strict=True, reason="reports/cumulative.py adds the figure typed when nothing remains")
 def test_a_remainder_typed_when_earlier_reports_cover_the_whole_period_is_not_added(reporting):
     # The first and second quarters' reports cover the first half: a figure typed in the
     # half-year's report covers no month, and the half's count is the quarters' sum.
