@@ -30,7 +30,9 @@ def cascade(unit, province, *, by=None, rules=None, issued_on=None):
     return plans.issue(plan, issued_on=issued_on)
 
 
-def build_reporting(w: SimpleNamespace) -> SimpleNamespace:
+def build_reporting(w: SimpleNamespace, *, own_task: bool = False) -> SimpleNamespace:
+    """`own_task`: the city's plan also has a task of its own (its Sở Nội vụ's), carried by no
+    plan below (`w.own_task`)."""
     year = today().year
     province = plans.create_plan(w.danang, year, by=w.reviewer)
     communes = plans.add_group(province, heading="UBND các xã, phường, đặc khu", lead_level=Level.COMMUNE)
@@ -40,6 +42,10 @@ def build_reporting(w: SimpleNamespace) -> SimpleNamespace:
     plans.add_target(
         listing, name="TTHC được niêm yết", unit_of_measure="%", value=100, aggregation=Aggregation.SHARE
     )
+    if own_task:
+        snv = plans.add_group(province, heading="Sở Nội vụ", lead_unit=w.snv)
+        w.own_task = plans.add_task(snv, title="Hướng dẫn, kiểm tra việc triển khai")
+        plans.add_target(w.own_task, name="Cuộc kiểm tra", unit_of_measure="cuộc", value=4)
     plans.set_reporting_rules(province, {"quarterly": 20, "half_year": 20, "annual": 20})
     plans.submit(province, by=w.reviewer)
     plans.approve(province, by=w.reviewer)
