@@ -226,6 +226,12 @@ class Rates:
 
 @dataclass
 class Rollup(Rates):
+    """A unit's roll-up for a period. Expected: every unit strictly below valid at the period's
+    end whose level is commune or district, plus any other unit below with an issued plan for
+    the year (one without a plan is counted and listed as "Chưa có kế hoạch"). Submitted: its
+    report has `first_submitted_at`; on time: submitted and not `is_late`; late: submitted and
+    `is_late`; silent: expected and not submitted (no plan, not started, a draft)."""
+
     unit: Unit
     period: Period
     plan: Plan | None
@@ -578,8 +584,9 @@ def _with_predecessors(
 
 
 def _aggregate(target: Target, sums: dict[str, Any] | None) -> dict[str, Any]:
-    """The units' results for one of our targets: their sum, average, or the share of units that
-    reached their own target value."""
+    """The units' results for one of our targets, by `Target.aggregation`: SUM the sum of the
+    achieved figures; AVERAGE their mean over the units with a figure; SHARE 100 × the units whose
+    achieved figure reaches their own target value / the units with a figure."""
     n = sums["n"] if sums else 0
     if not n:
         value = None

@@ -813,6 +813,7 @@ def rollup_export(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
                     "%" if t["is_share"] else t["target"].unit_of_measure,
                     f"{t['units']} đơn vị"
                     + (f", gồm {number(added['total'])} của {added['n']} đơn vị cũ" if added else ""),
+                    t["target"].rule,
                 ]
             )
     content = table_xlsx(

@@ -3,6 +3,9 @@ superior's own report drafted from the accepted reports below it."""
 
 from __future__ import annotations
 
+import io
+
+import openpyxl
 import pytest
 from django.urls import reverse
 
@@ -304,6 +307,10 @@ def test_the_roll_up_page_shows_each_figure_s_rule(reporting, as_persona):
     page = as_persona("reviewer").get(reverse("reports:rollup", args=[w.danang.pk, w.annual.code]))
     assert "Theo kỳ: cộng dồn các kỳ; theo đơn vị: cộng các đơn vị" in page.text
     assert "Theo kỳ: số liệu kỳ gần nhất; theo đơn vị: tỷ lệ đơn vị đạt chỉ tiêu" in page.text
+    export = as_persona("reviewer").get(reverse("reports:rollup_export", args=[w.danang.pk, w.annual.code]))
+    sheet = openpyxl.load_workbook(io.BytesIO(export.content)).active
+    cells = [c for row in sheet.iter_rows(values_only=True) for c in row if c is not None]
+    assert "Theo kỳ: cộng dồn các kỳ; theo đơn vị: cộng các đơn vị" in cells
 
 
 # --- "Cập nhật số liệu" ------------------------------------------------------------------------------------------
