@@ -1355,6 +1355,8 @@ def _apply_draft(report: Report, draft: Draft, *, overwrite: bool, by: Any) -> N
         entry.is_entered = True
         entry.updated_by = user
         entry.lock_version += 1
+        if user:
+            entry._history_user = user
         entry.save()
         for target_id, value in drafted.figures.items():
             if value is None and not overwrite:

@@ -380,6 +380,8 @@ def test_the_preview_shows_the_changes_and_saves_nothing(city, as_persona):
     assert "<del>- Chuyên mục CCHC trên hệ thống truyền thanh: 2 đơn vị thực hiện" in html
     assert "Chuyên đề phát thanh: 15 chuyên đề" in html and "Chuyên đề phát thanh: 9 chuyên đề" in html
     assert "Bỏ" in html and "Thêm" in html and "Xác nhận cập nhật" in html
+    # The drafted task's figure, before and after.
+    assert 'id="refresh-entries"' in html and "<del>15</del>" in html and "<ins>9</ins>" in html
     assert f'name="lock_version" value="{own.lock_version}"' in html
     own.refresh_from_db()
     assert (own.results, own.lock_version) == before
