@@ -30,6 +30,12 @@ from reports.periods import Period, PeriodError
 from units.models import Unit, UnitSuccession
 
 SUBMITTED_STATES = (ReportState.SUBMITTED, ReportState.ACCEPTED)
+# The levels expected to report whether or not they have a plan (a commune with none is counted
+# and listed as "Chưa có kế hoạch"); a unit of another level is expected once it has one.
+REPORTING_LEVELS = ("commune", "district")
+# A task's leading and lagging units are named when at least this many units carry it.
+RANKED_FROM = 4
+RANKED = 3
 # The narrative of a report: not needed to count and list reports.
 NARRATIVE = ("strengths", "weaknesses", "causes", "next_tasks", "proposals", "accepted_snapshot")
 
@@ -93,8 +99,18 @@ class UnitRow:
         return str(self.report.get_state_display() if self.report else ReportState.NOT_STARTED.label)
 
     @property
+    def expected(self) -> bool:
+        """Expected to report: a commune (or district) valid at the period's end, or any unit
+        below with an issued plan for the year."""
+        return self.plan is not None or self.unit.kind.level in REPORTING_LEVELS
+
+    @property
     def has_submitted(self) -> bool:
         return self.report is not None and self.report.first_submitted_at is not None
+
+    @property
+    def is_late(self) -> bool:
+        return self.has_submitted and self.report.is_late
 
     @property
     def is_clean(self) -> bool:
@@ -107,15 +123,82 @@ class UnitRow:
 
 
 @dataclass
+class UnitTask:
+    """One unit's entries for a superior task (in a report included in the roll-up)."""
+
+    unit: Unit
+    entries: int = 0
+    done: int = 0
+    started: int = 0  # entries not "not started"
+    progress_sum: int = 0
+
+    @property
+    def progress(self) -> float:
+        """The unit's entry progress for the task (the mean of its entries when several of its
+        tasks implement it)."""
+        return self.progress_sum / self.entries if self.entries else 0.0
+
+    @property
+    def is_done(self) -> bool:
+        return bool(self.entries) and self.done == self.entries
+
+
+@dataclass
 class TaskRoll:
+    """A task of the superior's plan. Rolled up when plans below implement it (`units` > 0):
+    then its counts, progress and figures come from the units' entries in the included reports;
+    otherwise it is the superior's own task, reported from its own entry."""
+
     task: Task
     units: int = 0  # units whose plan carries the task
     statuses: Counter = field(default_factory=Counter)
     targets: list[dict[str, Any]] = field(default_factory=list)
+    reported: list[UnitTask] = field(default_factory=list)  # units carrying it, report included
+
+    @property
+    def is_rolled_up(self) -> bool:
+        return self.units > 0
 
     @property
     def done(self) -> int:
         return sum(self.statuses[s] for s in DONE)
+
+    @property
+    def not_reported(self) -> int:
+        """Units carrying the task whose report is not included (not sent, or not accepted when
+        only accepted reports count)."""
+        return max(self.units - len(self.reported), 0)
+
+    @property
+    def progress(self) -> float | None:
+        """The mean of the reporting units' entry progress (not the share of units done)."""
+        if not self.reported:
+            return None
+        return sum(u.progress for u in self.reported) / len(self.reported)
+
+    @property
+    def all_done(self) -> bool:
+        """Every carrying unit reported it done."""
+        return self.units > 0 and len(self.reported) == self.units and all(u.is_done for u in self.reported)
+
+    @property
+    def started(self) -> bool:
+        return any(u.started for u in self.reported)
+
+    @property
+    def leading(self) -> list[UnitTask]:
+        """The (up to 3) units furthest ahead by their entry progress, ties by name; only when
+        at least 4 units carry the task."""
+        if self.units < RANKED_FROM:
+            return []
+        return sorted(self.reported, key=lambda u: (-u.progress, u.unit.full_name))[:RANKED]
+
+    @property
+    def lagging(self) -> list[UnitTask]:
+        """The (up to 3) units furthest behind, ties by name; only when at least 4 units carry it."""
+        if self.units < RANKED_FROM:
+            return []
+        return sorted(self.reported, key=lambda u: (u.progress, u.unit.full_name))[:RANKED]
 
     @property
     def status_rows(self) -> list[tuple[str, int]]:
@@ -144,6 +227,12 @@ class Rates:
 
 @dataclass
 class Rollup(Rates):
+    """A unit's roll-up for a period. Expected: every unit strictly below valid at the period's
+    end whose level is commune or district, plus any other unit below with an issued plan for
+    the year (one without a plan is counted and listed as "Chưa có kế hoạch"). Submitted: its
+    report has `first_submitted_at`; on time: submitted and not `is_late`; late: submitted and
+    `is_late`; silent: expected and not submitted (no plan, not started, a draft)."""
+
     unit: Unit
     period: Period
     plan: Plan | None
@@ -153,7 +242,21 @@ class Rollup(Rates):
 
     @property
     def expected(self) -> int:
-        return sum(1 for r in self.rows if r.plan is not None)
+        """Every unit expected to report (`UnitRow.expected`), those without a plan included."""
+        return sum(1 for r in self.rows if r.expected)
+
+    @property
+    def late(self) -> list[UnitRow]:
+        return [r for r in self.rows if r.is_late]
+
+    @property
+    def silent(self) -> list[UnitRow]:
+        """Expected and not submitted: no plan, not started or still a draft."""
+        return [r for r in self.rows if r.expected and not r.has_submitted]
+
+    @property
+    def no_plan(self) -> list[UnitRow]:
+        return [r for r in self.rows if r.expected and r.plan is None]
 
     @property
     def has_predecessors(self) -> bool:
@@ -165,11 +268,11 @@ class Rollup(Rates):
 
     @property
     def submitted(self) -> int:
-        return sum(1 for r in self.rows if r.has_submitted)
+        return sum(1 for r in self.rows if r.expected and r.has_submitted)
 
     @property
     def on_time(self) -> int:
-        return sum(1 for r in self.rows if r.has_submitted and not r.report.is_late)
+        return sum(1 for r in self.rows if r.expected and r.has_submitted and not r.report.is_late)
 
 
 def _plans_below(unit: Unit, year: int) -> dict[int, Plan]:
@@ -206,7 +309,8 @@ def build(
     with_tasks: bool = True,
 ) -> Rollup:
     """Every unit below `unit` that has (or should have) a plan for the year, with its report for
-    the period; and (`with_tasks`) the superior plan's tasks with what the units did, through the
+    the period: the expected units are every unit strictly below valid at the period's end whose
+    level is commune or district, plus any other unit below with an issued plan for the year; and (`with_tasks`) the superior plan's tasks with what the units did, through the
     cascade links, counted and summed by the database.
 
     Queries: units, plans, reports, entry counts, own plan, own tasks, their targets, units per
@@ -224,7 +328,7 @@ def build(
     plans = _plans_below(unit, period.year)
     if reporting_only:
         # Units that report: those with a plan, and communes (expected to have one).
-        units = [u for u in units if u.pk in plans or u.kind.level in ("commune", "district")]
+        units = [u for u in units if u.pk in plans or u.kind.level in REPORTING_LEVELS]
     reports = {
         r.unit_id: r
         for r in Report.objects.filter(
@@ -269,16 +373,30 @@ def build(
             if row["root"] in task_rolls:
                 task_rolls[row["root"]].units = row["units"]
         shown = [r.pk for r in reports.values() if include_unaccepted or r.state == ReportState.ACCEPTED]
+        # Statuses per task and per unit (for its progress and rank): one row per unit, task and status.
         statuses = (
             Entry.objects.filter(report_id__in=shown)
             .annotate(root=_root("task__", "superior_task", own_ids, two_levels=two_levels))
-            .values("root", "status")
-            .annotate(n=Count("pk"))
+            .values("root", "report_id", "status")
+            .annotate(n=Count("pk"), progress=Sum("progress"))
             .order_by()
         )
+        unit_of = {r.pk: u for u in units if (r := reports.get(u.pk)) is not None}
+        per_unit: dict[tuple[int, int], UnitTask] = {}
         for row in statuses:
-            if row["root"] in task_rolls:
-                task_rolls[row["root"]].statuses[row["status"]] += row["n"]
+            roll = task_rolls.get(row["root"])
+            if roll is None:
+                continue
+            roll.statuses[row["status"]] += row["n"]
+            key = (row["root"], row["report_id"])
+            if key not in per_unit:
+                per_unit[key] = UnitTask(unit_of[row["report_id"]])
+                roll.reported.append(per_unit[key])
+            found = per_unit[key]
+            found.entries += row["n"]
+            found.progress_sum += row["progress"] or 0
+            found.done += row["n"] if row["status"] in DONE else 0
+            found.started += row["n"] if row["status"] != EntryStatus.NOT_STARTED else 0
         # Targets: the units' targets copied from ours (superior_target chain), aggregated.
         own_targets = [t.pk for roll in task_rolls.values() for t in roll.task.targets.all()]
         sums = {
@@ -467,8 +585,9 @@ def _with_predecessors(
 
 
 def _aggregate(target: Target, sums: dict[str, Any] | None) -> dict[str, Any]:
-    """The units' results for one of our targets: their sum, average, or the share of units that
-    reached their own target value."""
+    """The units' results for one of our targets, by `Target.aggregation`: SUM the sum of the
+    achieved figures; AVERAGE their mean over the units with a figure; SHARE 100 × the units whose
+    achieved figure reaches their own target value / the units with a figure."""
     n = sums["n"] if sums else 0
     if not n:
         value = None
@@ -591,24 +710,36 @@ class PeriodBar(Rates):
 
 
 def completeness_by_period(unit: Unit, periods: list[Period]) -> list[PeriodBar]:
-    """For each period, how many units below `unit` with a plan submitted, and on time (three
-    queries whatever the number of units or periods)."""
+    """For each period, how many of the units expected to report (as `build` counts them: the
+    communes valid at the period's end, with or without a plan, and the other units with one)
+    submitted, and on time (three queries whatever the number of units or periods)."""
     if not periods:
         return []
     year = periods[0].year
-    expected = len(_plans_below(unit, year))
+    planned = set(_plans_below(unit, year))
+    below = Unit.objects.filter(path__startswith=unit.path, depth__gt=unit.depth).filter(
+        Q(pk__in=planned) | Q(kind__level__in=REPORTING_LEVELS)
+    )
+    spans = list(below.values_list("pk", "valid_from", "valid_to"))
+
+    def expected_on(day: datetime.date) -> set[int]:
+        return {
+            pk for pk, start, end in spans if (start is None or start <= day) and (end is None or end >= day)
+        }
+
     counts: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
+    expected = {(p.kind, p.number): expected_on(p.end) for p in periods}
     submitted = (
         Report.objects.filter(unit__path__startswith=unit.path, year=year, first_submitted_at__isnull=False)
         .exclude(unit=unit)
-        .values_list("period_kind", "period_number", "is_late")
+        .values_list("unit_id", "period_kind", "period_number", "is_late")
     )
-    for kind, number, late in submitted:
+    for unit_id, kind, number, late in submitted:
+        if unit_id not in expected.get((kind, number), ()):
+            continue
         counts[(kind, number)][0] += 1
         counts[(kind, number)][1] += 0 if late else 1
-    return [
-        PeriodBar(p, expected, counts[(p.kind, p.number)][0], counts[(p.kind, p.number)][1]) for p in periods
-    ]
+    return [PeriodBar(p, len(expected[(p.kind, p.number)]), *counts[(p.kind, p.number)]) for p in periods]
 
 
 # --- the national overview (Bộ Nội vụ): every province for one period ---------------------------------------------
@@ -618,7 +749,8 @@ def completeness_by_period(unit: Unit, periods: list[Period]) -> list[PeriodBar]
 class ProvinceRow(Rates):
     unit: Unit
     communes: int = 0  # communes (and, before 1 July 2025, districts) in force at the period's end
-    expected: int = 0  # of which with an issued plan for the year
+    planned: int = 0  # of which with an issued plan for the year
+    expected: int = 0  # the communes, with or without a plan, and the other units with one (`build`)
     submitted: int = 0
     on_time: int = 0
     accepted: int = 0
@@ -648,6 +780,10 @@ class National(Rates):
         return sum(r.communes for r in self.rows)
 
     @property
+    def planned(self) -> int:
+        return sum(r.planned for r in self.rows)
+
+    @property
     def accepted(self) -> int:
         return sum(r.accepted for r in self.rows)
 
@@ -672,19 +808,16 @@ def national(period: Period) -> National:
         return {row["province"]: row for row in rows}
 
     communes = by_province(
-        Unit.objects.filter(**below, kind__level__in=("commune", "district")).valid_on(period.end),
+        Unit.objects.filter(**below, kind__level__in=REPORTING_LEVELS).valid_on(period.end),
         "path",
         n=Count("pk"),
     )
+    reporting_level = Q(unit__kind__level__in=REPORTING_LEVELS)
     plans = by_province(
-        Plan.objects.filter(
-            year=period.year,
-            status=Status.ISSUED,
-            unit__depth__gt=1,
-            unit__kind__level__in=("commune", "district"),
-        ),
+        Plan.objects.filter(year=period.year, status=Status.ISSUED, unit__depth__gt=1),
         "unit__path",
-        n=Count("unit", distinct=True),
+        n=Count("unit", distinct=True, filter=reporting_level),
+        others=Count("unit", distinct=True, filter=~reporting_level),
     )
     reports = Report.objects.filter(
         unit__depth__gt=1, year=period.year, period_kind=period.kind, period_number=period.number
@@ -704,11 +837,13 @@ def national(period: Period) -> National:
         prefix = unit.path[:steplen]
         state = states.get(prefix, {})
         avg = progress.get(prefix, {}).get("avg")
+        planned = plans.get(prefix, {})
         rows.append(
             ProvinceRow(
                 unit=unit,
                 communes=communes.get(prefix, {}).get("n", 0),
-                expected=plans.get(prefix, {}).get("n", 0),
+                planned=planned.get("n", 0),
+                expected=communes.get(prefix, {}).get("n", 0) + planned.get("others", 0),
                 submitted=state.get("submitted", 0),
                 on_time=state.get("on_time", 0),
                 accepted=state.get("accepted", 0),

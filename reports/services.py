@@ -1121,99 +1121,440 @@ def cancel_signing(report: Report, *, reason: str, by: Any) -> Report:
 
 # --- the superior's own report, drafted from its subordinates' --------------------------------------------------
 
-
-def _first_lines(text: str, count: int = 2, limit: int = 300) -> str:
-    lines = [line.strip(" -") for line in (text or "").splitlines() if line.strip(" -")]
-    joined = " ".join(lines[:count])
-    return joined if len(joined) <= limit else joined[: limit - 1].rstrip() + "…"
+# The sections drafted from the units' reports (section III, the next period's tasks, is the
+# superior's own to write).
+COMPOSED = ("results", "strengths", "weaknesses", "causes", "proposals")
 
 
-@transaction.atomic
-def compose_from_subordinates(unit: Unit, period: Period, *, by: Any, overwrite: bool = False) -> Report:
-    """Draft the unit's own report for the period from the accepted reports below it: each of
-    its tasks gets the roll-up's figures (how many units did it, targets aggregated), and the
-    narrative quotes each unit. Fields already written are kept unless `overwrite`."""
+@dataclass
+class DraftedEntry:
+    """What a rolled-up task's entry in the superior's own report says, from the units'."""
+
+    status: str
+    progress: int
+    narrative: str
+    figures: dict[int, Decimal | None]  # target pk → the units' figure aggregated
+
+
+@dataclass
+class Draft:
+    sections: dict[str, str]
+    entries: dict[int, DraftedEntry]  # task pk → drafted entry: rolled-up tasks only
+
+
+def _figure(aggregated: dict[str, Any]) -> str:
+    """ "Chuyên đề phát thanh: 14 chuyên đề (Theo kỳ: …; theo đơn vị: …; 2 đơn vị có số liệu)"."""
+    target = aggregated["target"]
+    if aggregated["is_share"]:
+        value = _("%(p)s đơn vị đạt chỉ tiêu") % {"p": percent(aggregated["value"])}
+    else:
+        separator = "" if target.unit_of_measure.strip() == "%" else " "
+        value = f"{number(aggregated['value'])}{separator}{target.unit_of_measure}".strip()
+    return _("%(name)s: %(value)s (%(rule)s; %(n)s đơn vị có số liệu)") % {
+        "name": target.name,
+        "value": value,
+        "rule": target.rule,
+        "n": number(aggregated["units"]),
+    }
+
+
+def _ranked(units: list) -> str:
+    return ", ".join(f"{u.unit.full_name} ({percent(u.progress)})" for u in units)
+
+
+def _rolled_up_paragraph(roll) -> str:
+    """A task carried by the units: how many did what, their mean progress, the figures with
+    their rule, and (4 units or more) the leading and lagging units."""
+    counts = [_("%(n)s hoàn thành") % {"n": number(roll.done)}]
+    for status, label in (
+        (EntryStatus.IN_PROGRESS, _("đang thực hiện")),
+        (EntryStatus.OVERDUE, _("quá hạn")),
+        (EntryStatus.NOT_STARTED, _("chưa thực hiện")),
+    ):
+        if roll.statuses[status]:
+            counts.append(f"{number(roll.statuses[status])} {label}")
+    if roll.not_reported:
+        counts.append(_("%(n)s chưa có báo cáo được tiếp nhận") % {"n": number(roll.not_reported)})
+    text = _("%(task)s: %(units)s đơn vị thực hiện; %(counts)s") % {
+        "task": roll.task.title.rstrip("."),
+        "units": number(roll.units),
+        "counts": ", ".join(counts),
+    }
+    if roll.progress is not None:
+        text += _("; tiến độ bình quân %(p)s") % {"p": percent(roll.progress)}
+    text += "."
+    for aggregated in roll.targets:
+        if aggregated["value"] is not None:
+            text += f" {_figure(aggregated)}."
+    if roll.leading:
+        text += " " + _("Dẫn đầu: %(units)s.") % {"units": _ranked(roll.leading)}
+        text += " " + _("Chậm nhất: %(units)s.") % {"units": _ranked(roll.lagging)}
+    return text
+
+
+def _own_paragraph(roll, entry: Entry | None, unit: Unit) -> str:
+    """A task of the superior itself (no plan below carries it): from its own entry."""
+    text = _("%(task)s (%(unit)s trực tiếp thực hiện): ") % {
+        "task": roll.task.title.rstrip("."),
+        "unit": unit.full_name,
+    }
+    if entry is None or not entry.is_entered:
+        return text + _("chưa nhập kết quả.")
+    text += entry.get_status_display().lower()
+    if entry.status not in DONE:
+        text += f" ({percent(entry.progress)})"
+    figures = "; ".join(
+        f"{r.target.name}: {number(r.achieved)} {r.target.unit_of_measure}".rstrip()
+        for r in entry.results.all()
+        if r.achieved is not None
+    )
+    if figures:
+        text += f"; {figures}"
+    text += "."
+    if entry.narrative.strip():
+        text += f" {entry.narrative.strip()}"
+    return text
+
+
+def _names(rows: list) -> str:
+    return ", ".join(row.unit.full_name for row in rows)
+
+
+def _completeness(data, accepted: int) -> str:
+    """Section I's opening: completeness over every unit expected to report, the late and the
+    silent units named, those without a plan counted and named."""
+    text = _(
+        "Trong kỳ, %(s)s/%(e)s đơn vị đã gửi báo cáo (%(c)s), trong đó %(t)s đúng hạn, %(l)s trễ hạn"
+    ) % {
+        "s": number(data.submitted),
+        "e": number(data.expected),
+        "c": percent(data.completeness),
+        "t": number(data.on_time),
+        "l": number(len(data.late)),
+    }
+    if data.late:
+        text += f" ({_names(data.late)})"
+    text += _("; %(a)s báo cáo đã được tiếp nhận và được tổng hợp dưới đây.") % {"a": number(accepted)}
+    silent = data.silent
+    if silent:
+        planned = [row for row in silent if row.plan is not None]
+        parts = []
+        if planned:
+            parts.append(
+                _("%(n)s đơn vị đã có kế hoạch: %(units)s")
+                % {
+                    "n": number(len(planned)),
+                    "units": ", ".join(
+                        f"{row.unit.full_name} ({row.state_label.lower()})" for row in planned
+                    ),
+                }
+            )
+        if data.no_plan:
+            parts.append(
+                _("%(n)s đơn vị chưa có kế hoạch: %(units)s")
+                % {"n": number(len(data.no_plan)), "units": _names(data.no_plan)}
+            )
+        text += " " + _("%(n)s đơn vị chưa gửi báo cáo, gồm %(parts)s.") % {
+            "n": number(len(silent)),
+            "parts": "; ".join(parts),
+        }
+    return text
+
+
+def _quotes(rows: list, field: str, heading: str) -> list[str]:
+    """Each unit's text for the section, whole (the officer shortens it, never the code)."""
+    quoted = [
+        f"- {row.unit.full_name}: {getattr(row.report, field).strip()}"
+        for row in rows
+        if getattr(row.report, field).strip()
+    ]
+    return [heading, *quoted] if quoted else []
+
+
+def _task_progress(roll) -> str:
+    return _("%(task)s (tiến độ bình quân %(p)s, %(d)s/%(u)s đơn vị hoàn thành)") % {
+        "task": roll.task.title.rstrip("."),
+        "p": percent(roll.progress or 0),
+        "d": number(roll.done),
+        "u": number(roll.units),
+    }
+
+
+def _draft(unit: Unit, period: Period, report: Report) -> Draft:
+    """The composed sections and the rolled-up tasks' entries, from the accepted reports of the
+    units below (rollup.build with accepted reports only). Writes nothing.
+
+    Section I: completeness over the expected units; one paragraph per task of the unit's plan —
+    a rolled-up task (plans below implement it) from the units' entries, the unit's own task from
+    its own entry; a pointer to the annex; the units' results quoted whole. Sections II and IV:
+    a sentence drawn from the data (the tasks most and least advanced, the late and silent
+    units), then each unit's text quoted whole with its name.
+
+    A rolled-up task's drafted entry: done on time when every carrying unit is done, not started
+    when none has started, else in progress; progress the mean of the units' entry progress;
+    figures the aggregated values (`Target.aggregation`)."""
     from reports import rollup
 
-    report = _locked_report(open_report(unit, period))
-    problem = editable_problem(report)
-    if problem:
-        raise ReportError(problem)
     data = rollup.build(unit, period, include_unaccepted=False)
     accepted = [r for r in data.rows if r.report is not None and r.report.state == ReportState.ACCEPTED]
     if not accepted:
         raise ReportError(_("Chưa có báo cáo nào của đơn vị cấp dưới được tiếp nhận trong kỳ này."))
-    results = [
-        _(
-            "Trong kỳ, %(s)s/%(e)s đơn vị đã gửi báo cáo (%(c)s), %(t)s đúng hạn; %(a)s báo cáo đã được tiếp nhận."
+    own_entries = {
+        e.task_id: e
+        for e in report.entries.prefetch_related(
+            Prefetch("results", queryset=TargetResult.objects.select_related("target"))
         )
-        % {
-            "s": number(data.submitted),
-            "e": number(data.expected),
-            "c": percent(data.completeness),
-            "t": percent(data.timeliness),
-            "a": number(len(accepted)),
-        }
-    ]
-    own_entries = {e.task_id: e for e in report.entries.select_for_update()}
+    }
+    results = [_completeness(data, len(accepted))]
+    entries: dict[int, DraftedEntry] = {}
+    rolled = [roll for roll in data.tasks if roll.is_rolled_up]
     for roll in data.tasks:
-        figures = "; ".join(
-            f"{t['target'].name}: "
-            + (
-                f"{percent(t['value'])} đơn vị đạt"
-                if t["is_share"]
-                else f"{number(t['value'])} {t['target'].unit_of_measure}"
-            )
-            for t in roll.targets
-            if t["value"] is not None
-        )
-        line = f"- {roll.task.title.rstrip('.')}: {roll.done}/{roll.units} đơn vị hoàn thành"
-        results.append(line + (f"; {figures}." if figures else "."))
-        entry = own_entries.get(roll.task.pk)
-        if entry is None or (entry.is_entered and not overwrite):
+        if not roll.is_rolled_up:
+            results.append(f"- {_own_paragraph(roll, own_entries.get(roll.task.pk), unit)}")
             continue
-        entry.status = (
+        paragraph = _rolled_up_paragraph(roll)
+        results.append(f"- {paragraph}")
+        status = (
             EntryStatus.DONE_ON_TIME
-            if roll.units and roll.done == roll.units
+            if roll.all_done
             else EntryStatus.IN_PROGRESS
-            if sum(roll.statuses.values())
+            if roll.started
             else EntryStatus.NOT_STARTED
         )
-        entry.progress = round(100 * roll.done / roll.units) if roll.units else 0
-        entry.narrative = line.lstrip("- ") + "."
-        entry.save(update_fields=["status", "progress", "narrative"])
-        for t in roll.targets:
-            if t["value"] is not None:
-                TargetResult.objects.update_or_create(
-                    entry=entry,
-                    target=t["target"],
-                    defaults={"achieved": Decimal(t["value"]).quantize(Decimal("0.01"))},
-                )
-    quotes = [
-        f"- {row.unit.full_name}: {_first_lines(row.report.results)}"
-        for row in accepted
-        if row.report.results.strip()
-    ]
-    if quotes:
-        results.append(_("Kết quả nổi bật của các đơn vị:"))
-        results += quotes
-
-    def collected(field: str) -> str:
-        return "\n".join(
-            f"- {row.unit.full_name}: {_first_lines(getattr(row.report, field), 1, 200)}"
-            for row in accepted
-            if getattr(row.report, field).strip()
+        entries[roll.task.pk] = DraftedEntry(
+            status=status,
+            progress=100 if status == EntryStatus.DONE_ON_TIME else round(roll.progress or 0),
+            narrative=paragraph,
+            figures={
+                t["target"].pk: None if t["value"] is None else Decimal(t["value"]).quantize(Decimal("0.01"))
+                for t in roll.targets
+            },
         )
+    if data.tasks:
+        results.append(_("Số liệu chi tiết từng nhiệm vụ, chỉ tiêu tại Phụ lục kèm theo."))
+    results += _quotes(accepted, "results", _("Kết quả nổi bật các đơn vị nêu:"))
 
-    drafted = {
-        "results": "\n".join(results),
-        "strengths": collected("strengths"),
-        "weaknesses": collected("weaknesses"),
-        "causes": collected("causes"),
-        "proposals": collected("proposals"),
+    # Completion: the share of carrying units done, then the mean progress.
+    by_completion = sorted(rolled, key=lambda r: (r.done / r.units, r.progress or 0, r.task.title))
+    ahead = sorted(
+        (r for r in rolled if r.done or r.progress),
+        key=lambda r: (-r.done / r.units, -(r.progress or 0), r.task.title),
+    )[:3]
+    behind = [r for r in by_completion if not r.all_done][:3]
+    strengths = []
+    if ahead:
+        strengths.append(
+            _("Các nhiệm vụ các đơn vị thực hiện tốt nhất: %(tasks)s; %(t)s/%(s)s báo cáo gửi đúng hạn.")
+            % {"tasks": "; ".join(_task_progress(r) for r in ahead), "t": data.on_time, "s": data.submitted}
+        )
+    weaknesses = []
+    facts = []
+    if behind:
+        facts.append(
+            _("các nhiệm vụ có tiến độ thấp nhất: %(tasks)s")
+            % {"tasks": "; ".join(_task_progress(r) for r in behind)}
+        )
+    if data.late:
+        facts.append(
+            _("%(n)s đơn vị gửi báo cáo trễ hạn (%(units)s)")
+            % {"n": len(data.late), "units": _names(data.late)}
+        )
+    if data.silent:
+        facts.append(
+            _("%(n)s/%(e)s đơn vị chưa gửi báo cáo (%(units)s)")
+            % {"n": len(data.silent), "e": data.expected, "units": _names(data.silent)}
+        )
+    if facts:
+        weaknesses.append(_("Tồn tại: %(facts)s.") % {"facts": "; ".join(facts)})
+    proposals = []
+    asks = []
+    if behind:
+        asks.append(
+            _("tiếp tục chỉ đạo các nhiệm vụ còn chậm (%(tasks)s)")
+            % {"tasks": ", ".join(r.task.title.rstrip(".") for r in behind)}
+        )
+    if data.silent:
+        asks.append(_("đôn đốc %(n)s đơn vị chưa gửi báo cáo") % {"n": len(data.silent)})
+    if data.no_plan:
+        asks.append(
+            _("hướng dẫn %(n)s đơn vị chưa có kế hoạch (%(units)s) ban hành kế hoạch")
+            % {"n": len(data.no_plan), "units": _names(data.no_plan)}
+        )
+    if asks:
+        proposals.append(_("Đề nghị %(asks)s.") % {"asks": "; ".join(asks)})
+    sections = {
+        "results": results,
+        "strengths": strengths + _quotes(accepted, "strengths", _("Ưu điểm các đơn vị nêu:")),
+        "weaknesses": weaknesses + _quotes(accepted, "weaknesses", _("Hạn chế các đơn vị nêu:")),
+        "causes": _quotes(accepted, "causes", _("Nguyên nhân các đơn vị nêu:")),
+        "proposals": proposals + _quotes(accepted, "proposals", _("Đề xuất, kiến nghị của các đơn vị:")),
     }
-    for field, value in drafted.items():
+    return Draft({field: "\n".join(lines) for field, lines in sections.items()}, entries)
+
+
+def _apply_draft(report: Report, draft: Draft, *, overwrite: bool, by: Any) -> None:
+    """Write the draft into the (locked) report: sections and rolled-up tasks' entries, those
+    already written kept unless `overwrite`. The unit's own tasks are never touched. A section
+    longer than a report's section may be is refused whole, never cut."""
+    for field, value in draft.sections.items():
+        limit = Report._meta.get_field(field).max_length
+        if len(value) > limit:
+            raise ReportError(
+                _(
+                    "Phần “%(section)s” tổng hợp từ báo cáo các đơn vị dài %(n)s ký tự, quá giới hạn %(limit)s; "
+                    "chưa lưu gì. Hãy đề nghị các đơn vị rút gọn nội dung hoặc tự soạn phần này."
+                )
+                % {
+                    "section": Report._meta.get_field(field).verbose_name,
+                    "n": number(len(value)),
+                    "limit": number(limit),
+                }
+            )
+    user = by if getattr(by, "is_authenticated", False) else None
+    own_entries = {e.task_id: e for e in report.entries.select_for_update().filter(task_id__in=draft.entries)}
+    for task_id, drafted in draft.entries.items():
+        entry = own_entries.get(task_id)
+        if entry is None or (entry.is_entered and not overwrite):
+            continue
+        entry.status, entry.progress, entry.narrative = drafted.status, drafted.progress, drafted.narrative
+        entry.is_entered = True
+        entry.updated_by = user
+        entry.lock_version += 1
+        if user:
+            entry._history_user = user
+        entry.save()
+        for target_id, value in drafted.figures.items():
+            if value is None and not overwrite:
+                continue
+            TargetResult.objects.update_or_create(
+                entry=entry, target_id=target_id, defaults={"achieved": value}
+            )
+    for field, value in draft.sections.items():
         if overwrite or not getattr(report, field).strip():
             setattr(report, field, value)
     _save(report, by)
+
+
+@transaction.atomic
+def compose_from_subordinates(unit: Unit, period: Period, *, by: Any, overwrite: bool = False) -> Report:
+    """Draft the unit's own report for the period from the accepted reports below it (`_draft`).
+    Fields already written are kept unless `overwrite`; the unit's own tasks are never touched."""
+    report = _locked_report(open_report(unit, period))
+    problem = editable_problem(report)
+    if problem:
+        raise ReportError(problem)
+    _apply_draft(report, _draft(unit, period, report), overwrite=overwrite, by=by)
+    return report
+
+
+# --- "Cập nhật số liệu": the composed sections regenerated from current data ----------------------------------
+
+
+def line_diff(old: str, new: str) -> list[tuple[str, str]]:
+    """Line by line: ("same" | "removed" | "added", line)."""
+    import difflib
+
+    before, after = old.splitlines(), new.splitlines()
+    rows: list[tuple[str, str]] = []
+    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            rows += [("same", line) for line in before[i1:i2]]
+            continue
+        rows += [("removed", line) for line in before[i1:i2]]
+        rows += [("added", line) for line in after[j1:j2]]
+    return rows
+
+
+@dataclass
+class SectionChange:
+    label: str
+    lines: list[tuple[str, str]]
+
+    @property
+    def changed(self) -> bool:
+        return any(kind != "same" for kind, _line in self.lines)
+
+
+@dataclass
+class RefreshPreview:
+    report: Report
+    sections: list[SectionChange]
+    entries: list[dict[str, str]]  # the drafted tasks' changes: where, before, after
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.entries) or any(s.changed for s in self.sections)
+
+
+def _refreshable(unit: Unit, period: Period) -> Report:
+    report = find_report(unit, period)[1]
+    if report is None:
+        raise ReportError(_("Báo cáo của đơn vị chưa được soạn; hãy soạn từ trang tổng hợp trước."))
+    problem = editable_problem(report)
+    if problem:
+        raise ReportError(problem)
+    return report
+
+
+def preview_refresh(unit: Unit, period: Period) -> RefreshPreview:
+    """What "Cập nhật số liệu" would change in the unit's own report, section by section and
+    for each rolled-up task's entry. Writes nothing."""
+    report = _refreshable(unit, period)
+    draft = _draft(unit, period, report)
+    sections = [
+        SectionChange(
+            str(Report._meta.get_field(field).verbose_name), line_diff(getattr(report, field), value)
+        )
+        for field, value in draft.sections.items()
+    ]
+    status_label = dict(EntryStatus.choices)
+    current = {
+        e.task_id: e
+        for e in report.entries.filter(task_id__in=draft.entries)
+        .select_related("task")
+        .prefetch_related(Prefetch("results", queryset=TargetResult.objects.select_related("target")))
+    }
+    entries = []
+    for task_id, drafted in draft.entries.items():
+        entry = current.get(task_id)
+        if entry is None:
+            continue
+        title = entry.task.title[:80]
+        if (entry.status, entry.progress) != (drafted.status, drafted.progress):
+            entries.append(
+                {
+                    "where": title,
+                    "before": f"{status_label[entry.status]} ({percent(entry.progress)})",
+                    "after": f"{status_label[drafted.status]} ({percent(drafted.progress)})",
+                }
+            )
+        achieved = {r.target_id: r for r in entry.results.all()}
+        for target in entry.task.targets.all():
+            old = achieved[target.pk].achieved if target.pk in achieved else None
+            new = drafted.figures.get(target.pk)
+            if old != new:
+                entries.append(
+                    {"where": f"{title} — {target.name}", "before": number(old), "after": number(new)}
+                )
+    return RefreshPreview(report, sections, entries)
+
+
+@transaction.atomic
+def refresh_from_subordinates(unit: Unit, period: Period, *, expected_version: int | None, by: Any) -> Report:
+    """Replace the composed sections and the rolled-up tasks' entries with what the current
+    data gives (the unit's own tasks untouched), if nobody changed the report since the preview
+    (`expected_version`, the lock_version it showed)."""
+    report = _locked_report(_refreshable(unit, period))
+    problem = editable_problem(report)
+    if problem:
+        raise ReportError(problem)
+    if expected_version is None or report.lock_version != expected_version:
+        raise ReportError(
+            _(
+                "Báo cáo vừa được người khác sửa sau khi bạn xem trước; chưa cập nhật gì. "
+                "Hãy xem lại các thay đổi rồi xác nhận lại."
+            )
+        )
+    _apply_draft(report, _draft(unit, period, report), overwrite=True, by=by)
     return report

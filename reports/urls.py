@@ -9,6 +9,7 @@ urlpatterns = [
     path("bao-cao/<int:unit_id>/<str:code>/", views.report, name="report"),
     path("bao-cao/<int:unit_id>/<str:code>/ban-in.pdf", views.report_pdf, name="pdf"),
     path("bao-cao/<int:unit_id>/<str:code>/bat-dau/", views.start, name="start"),
+    path("bao-cao/<int:unit_id>/<str:code>/cap-nhat-so-lieu/", views.refresh, name="refresh"),
     path("bao-cao/ket-qua/<int:entry_id>/", views.entry_save, name="entry_save"),
     path("bao-cao/ket-qua/<int:entry_id>/tai-lieu/", views.evidence_add, name="evidence_add"),
     path("bao-cao/tai-lieu/<int:evidence_id>/", views.evidence_file, name="evidence_file"),

@@ -893,6 +893,7 @@ def rollup_export(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
                     "%" if t["is_share"] else t["target"].unit_of_measure,
                     f"{t['units']} đơn vị"
                     + (f", gồm {number(added['total'])} của {added['n']} đơn vị cũ" if added else ""),
+                    t["target"].rule,
                 ]
             )
     content = table_xlsx(
@@ -945,6 +946,32 @@ def compose(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
         % {"unit": unit.full_name},
     )
     return redirect("reports:report", unit.pk, period.code)
+
+
+@require_http_methods(["GET", "POST"])
+@unit_capability_required(Capability.COMPILE_REPORTS)
+def refresh(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
+    """ "Cập nhật số liệu" on the unit's own report (who may compose it, while it is editable):
+    the page shows each composed section's old and new text line by line and the drafted tasks'
+    changes, writing nothing; confirming (POST, with the version previewed) replaces them."""
+    period = _period(code)
+    back = redirect("reports:report", unit.pk, period.code)
+    if request.method == "POST":
+        try:
+            services.refresh_from_subordinates(
+                unit, period, expected_version=_int(request.POST.get("lock_version")), by=request.user
+            )
+        except services.ReportError as exc:
+            messages.error(request, str(exc))
+            return redirect("reports:refresh", unit.pk, period.code)
+        messages.success(request, _("Đã cập nhật số liệu của báo cáo từ các báo cáo đã tiếp nhận."))
+        return back
+    try:
+        preview = services.preview_refresh(unit, period)
+    except services.ReportError as exc:
+        messages.error(request, str(exc))
+        return back
+    return render(request, "reports/refresh.html", {"unit": unit, "period": period, "preview": preview})
 
 
 # --- the national overview (Bộ Nội vụ) -------------------------------------------------------------------------

@@ -402,6 +402,19 @@ MATRIX = [
         lambda w: [w.danang.pk, report_b(w).period_b],
         "post",
     ),
+    # "Cập nhật số liệu" on the province's own report: whoever composes it (none started here:
+    # sent back to the report with a message; the confirmation without a preview is refused).
+    Row(
+        "reports:refresh",
+        editors_of({"reviewer"}, PROVINCE_MEMBERS, REDIRECT),
+        lambda w: [w.danang.pk, report_b(w).period_b],
+    ),
+    Row(
+        "reports:refresh",
+        editors_of({"reviewer"}, PROVINCE_MEMBERS, REDIRECT),
+        lambda w: [w.danang.pk, report_b(w).period_b],
+        "post",
+    ),
     Row("reports:overview", only(OTHER_PROVINCE_VIEWERS), lambda w: [w.quangngai.pk, "2026-N"]),
     Row("reports:report", only(set()), lambda w: [w.commune_b.pk, "2026-Q9"]),
     # Procedures. The catalogue is read by everyone logged in; a unit's listing by whoever sees

@@ -30,9 +30,10 @@ def cascade(unit, province, *, by=None, rules=None, issued_on=None):
     return plans.issue(plan, issued_on=issued_on)
 
 
-def build_reporting(w: SimpleNamespace, more_targets=None) -> SimpleNamespace:
+def build_reporting(w: SimpleNamespace, more_targets=None, *, own_task: bool = False) -> SimpleNamespace:
     """`more_targets(radio_task, listing_task)` adds targets to the province's tasks before the
-    plan is issued and cascaded."""
+    plan is issued and cascaded. `own_task`: the city's plan also has a task of its own (its Sở
+    Nội vụ's), carried by no plan below (`w.own_task`)."""
     year = today().year
     province = plans.create_plan(w.danang, year, by=w.reviewer)
     communes = plans.add_group(province, heading="UBND các xã, phường, đặc khu", lead_level=Level.COMMUNE)
@@ -44,6 +45,10 @@ def build_reporting(w: SimpleNamespace, more_targets=None) -> SimpleNamespace:
     )
     if more_targets is not None:
         more_targets(radio, listing)
+    if own_task:
+        snv = plans.add_group(province, heading="Sở Nội vụ", lead_unit=w.snv)
+        w.own_task = plans.add_task(snv, title="Hướng dẫn, kiểm tra việc triển khai")
+        plans.add_target(w.own_task, name="Cuộc kiểm tra", unit_of_measure="cuộc", value=4)
     # The communes report to the city by the 20th, the city to its superior by the 25th.
     city_rule = {"subordinate_deadline_day": 20, "deadline_day": 25}
     plans.set_reporting_rules(province, dict.fromkeys(("quarterly", "half_year", "annual"), city_rule))

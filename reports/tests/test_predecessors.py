@@ -267,4 +267,5 @@ def test_the_roll_up_workbook_lists_the_predecessors_and_the_rule(merged, client
     assert "6 tháng đầu năm 2025" in texts[ban_thach + 1]
     assert any("↳ Xã Hòa Liên (đơn vị cũ, một phần; chỉ liệt kê)" in t for t in texts)
     assert any("nhập một phần chỉ được liệt kê" in t for t in texts)  # the rule
-    assert any(t.endswith("gồm 7 của 2 đơn vị cũ") for t in texts), texts
+    # The figure's rule follows in the next column.
+    assert any("gồm 7 của 2 đơn vị cũ | Theo kỳ: cộng dồn các kỳ" in t for t in texts), texts
