@@ -1,12 +1,6 @@
 """The differential check (reports/differential.py): the roll-up's figures and the cumulative
 reports' whole-period figures equal the ones recomputed from the rows, on small random worlds
 (hypothesis) and on the demo city; and the check does catch a wrong figure.
-
-Pending the superior's-report change (H6): the roll-up's denominator counts only units with a
-plan, where the definition counts every commune and district; and the drafted report's progress
-is done/units, where the definition takes the mean of the units' progress. `PENDING_H6` leaves
-those figures out of the random worlds, and the tests that check them are marked xfail (strict:
-they fail loudly once the change lands, to be unmarked).
 """
 
 from __future__ import annotations
@@ -39,8 +33,6 @@ pytestmark = pytest.mark.django_db
 YEAR = 2026
 PERIODS = [Period(YEAR, kind, n) for kind in SPAN for n in range(1, COUNT[kind] + 1)]
 CUMULATIVE = [p for p in PERIODS if p.is_cumulative]
-PENDING_H6 = {"expected", "completeness"}
-PENDING_H6_REASON = "H6: the denominator counts every commune and district, progress is the units' mean"
 
 WORLDS = settings(
     max_examples=25,
@@ -234,12 +226,11 @@ def test_the_rollup_equals_the_recomputation_on_random_worlds(data):
         world = _world(data)
         for include_unaccepted in (True, False):
             found = differential.compare(world.city, world.period, include_unaccepted=include_unaccepted)
-            assert [str(m) for m in found if m.key not in PENDING_H6] == []
+            assert [str(m) for m in found] == []
         assert [str(m) for m in differential.compare_cumulative(world.city, world.period)] == []
         transaction.set_rollback(True)
 
 
-@pytest.mark.xfail(strict=True, reason=PENDING_H6_REASON)
 def test_units_without_a_plan_count_in_the_denominator(world):
     make_unit("20400", "Xã Không Kế Hoạch", "xa", world.danang)
     world.danang.refresh_from_db()
@@ -384,7 +375,6 @@ def test_the_drafted_report_carries_the_recomputed_figures(reporting):
     ]
 
 
-@pytest.mark.xfail(strict=True, reason=PENDING_H6_REASON)
 def test_the_drafted_progress_is_the_units_mean(reporting):
     w = reporting
     _with_results(w)
@@ -458,7 +448,7 @@ def demo_city(django_db_setup, django_db_blocker, tmp_path_factory):
 
 def test_the_demo_city_figures_match(demo_city):
     for run in demo_city:
-        assert [str(m) for m in run.mismatches if m.key not in PENDING_H6] == [], run.period
+        assert [str(m) for m in run.mismatches] == [], run.period
         # Something was compared: reports sent, tasks carried, targets with figures.
         assert run.figures.submitted > 0 or run.period.kind == PeriodType.ANNUAL
         assert any(task.units for task in run.figures.tasks.values())
@@ -474,7 +464,7 @@ def test_the_demo_city_cumulative_reports_are_whole(demo_city):
         assert [str(m) for m in run.cumulative] == [], run.period
 
 
-@pytest.mark.xfail(strict=True, reason=f"{PENDING_H6_REASON}; and the demo's cumulative figures (above)")
+@pytest.mark.xfail(strict=True, reason="the demo's cumulative figures (above)")
 def test_check_figures_passes_on_the_demo_city(demo_city):
     for run in demo_city:
         assert run.error is None, run.output
