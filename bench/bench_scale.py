@@ -17,7 +17,8 @@ Cases: the province roll-up and the "who has not reported" page of the largest p
 national overview, an officer's entry page and an autosave, PDF render + sign of a commune plan of
 the dataset, a 10,000-row catalogue re-import; then the roll-up with the largest province's
 communes doubled and quadrupled (synthetic communes with the same plans and reports, rolled back).
-Writes are made inside transactions that are rolled back: the dataset is left as it was.
+The dataset is left as it was: writes are made inside transactions that are rolled back, except
+the autosave, which commits as it does in use and whose entry is put back after each run (untimed).
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ from documents import services as documents
 from plans import services as plan_services
 from plans.models import ContentArea, Frequency, Plan, Status
 from reports import services
-from reports.models import Report
+from reports.models import Entry, Report
 from reports.periods import Period
 from units.models import Level, Membership, Role, Unit
 
@@ -223,9 +223,17 @@ def _city_report(city: Unit, plan: Plan, period: Period, people: People, sign: b
     with _as_of(drafted_on):
         report = services.compose_from_subordinates(city, period, by=people.compiler)
     drafted_at = _at(drafted_on, rng, 8, 10)
+    # The drafted entries read through and saved as they are; the others written by hand.
+    entries = list(report.entries.all())
+    drafted = [e for e in entries if e.narrative]
+    for entry in drafted:
+        entry.is_entered, entry.updated_by = True, people.compiler
+        entry.updated_at = drafted_at + datetime.timedelta(minutes=rng.randint(5, 40))
+        entry.lock_version += 1
+    Entry.objects.bulk_update(drafted, ["is_entered", "updated_by", "updated_at", "lock_version"])
     tasks = {t.pk: t for t in _tasks(plan)}
     values = {}
-    for entry in report.entries.filter(is_entered=False):
+    for entry in (e for e in entries if not e.narrative):
         task = tasks[entry.task_id]
         first = random.Random(f"{SEED}:{city.code}:task:{task.pk}")
         value = _value(task, city, period, period.end, rng, first)
