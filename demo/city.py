@@ -91,41 +91,41 @@ LOCAL_TASKS = (
 # --- people ------------------------------------------------------------------------------------
 
 
+# Each commune's accounts: username prefix → (role, what the account is called, position).
+ACCOUNTS = {
+    "vp": (COMPILER_ROLE, "Văn phòng", "Chuyên viên"),
+    "ct": (LEADER_ROLE, "Chủ tịch", "Chủ tịch"),
+}
+
+
 def _commune_people(communes: list[Unit]) -> dict[int, tuple]:
-    """The Văn phòng and Chủ tịch accounts of each commune (created once; one password hash)."""
+    """The Văn phòng and Chủ tịch accounts of each commune (created once, with one password hash)."""
     User = get_user_model()
-    roles = {r.code: r for r in Role.objects.filter(code__in=[COMPILER_ROLE, LEADER_ROLE])}
-    wanted = {f"{prefix}.{u.code}": u for u in communes for prefix in ("vp", "ct")}
+    roles = {r.code: r for r in Role.objects.filter(code__in=[a[0] for a in ACCOUNTS.values()])}
+    wanted = {f"{prefix}.{u.code}": (u, prefix) for u in communes for prefix in ACCOUNTS}
     existing = set(User.objects.filter(username__in=wanted).values_list("username", flat=True))
-    password = make_password(DEMO_PASSWORD)
-    User.objects.bulk_create(
-        [
-            User(
-                username=name,
-                password=password,
-                first_name="Văn phòng" if name[:2] == "vp" else "Chủ tịch",
-                last_name=unit.name,
-            )
-            for name, unit in wanted.items()
-            if name not in existing
-        ]
-    )
+    if len(existing) < len(wanted):
+        password = make_password(DEMO_PASSWORD)
+        User.objects.bulk_create(
+            [
+                User(username=name, password=password, first_name=f"{ACCOUNTS[prefix][1]} {unit.name}")
+                for name, (unit, prefix) in wanted.items()
+                if name not in existing
+            ]
+        )
     users = {u.username: u for u in User.objects.filter(username__in=wanted)}
     members = set(Membership.objects.filter(user__in=users.values()).values_list("user_id", "unit_id"))
-    Membership.objects.bulk_create(
-        [
-            Membership(
-                user=users[name],
-                unit=unit,
-                role=role,
-                position="Chuyên viên" if role.code == COMPILER_ROLE else "Chủ tịch",
-                **role.capability_values(),
+    memberships = []
+    for name, (unit, prefix) in wanted.items():
+        role_code, _label, position = ACCOUNTS[prefix]
+        if (users[name].pk, unit.pk) not in members:
+            role = roles[role_code]
+            memberships.append(
+                Membership(
+                    user=users[name], unit=unit, role=role, position=position, **role.capability_values()
+                )
             )
-            for name, unit in wanted.items()
-            for role in [roles[COMPILER_ROLE if name[:2] == "vp" else LEADER_ROLE]]
-            if (users[name].pk, unit.pk) not in members
-        ]
-    )
+    Membership.objects.bulk_create(memberships)
     return {u.pk: (users[f"vp.{u.code}"], users[f"ct.{u.code}"]) for u in communes}
 
 
