@@ -284,7 +284,5 @@ def load_city_reports(log=print) -> None:
         with transaction.atomic():
             made.append(_city_report(city, plan, period, people, sign=can_sign and period == closed[-1]))
     signed = Report.objects.filter(unit=city, year=YEAR, document__isnull=False).count()
-    log(
-        f"  Báo cáo của thành phố Đà Nẵng: {len(made)} mới, "
-        f"{Report.objects.filter(unit=city, year=YEAR).count()} kỳ đã có, {signed} đã ký số và phát hành"
-    )
+    total = Report.objects.filter(unit=city, year=YEAR).count()
+    log(f"  Báo cáo của thành phố Đà Nẵng: {total} kỳ ({len(made)} mới), {signed} đã ký số và phát hành")
