@@ -49,7 +49,7 @@ from django.utils import timezone
 
 from cchc_portal.lib.bulk import copy_rows
 from demo import plans as plan_demo
-from demo.reports import number_text, topic_for
+from demo.reports import PDF_EVIDENCE, number_text, topic_for
 from plans.models import (
     Aggregation,
     Channel,
@@ -109,10 +109,6 @@ GENERIC_TARGETS = [
     ("Hội nghị, buổi đối thoại", "buổi", 4, Aggregation.SUM),
     ("Tỷ lệ TTHC được công khai đầy đủ", "%", 100, Aggregation.SHARE),
 ]
-PDF_EVIDENCE = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-    b"trailer<</Root 1 0 R>>\n%%EOF\n"
-)
 
 
 @dataclass

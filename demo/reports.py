@@ -29,6 +29,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -45,7 +46,15 @@ PROVINCE = "48"  # Thành phố Đà Nẵng (demo.units.DEMO_PROVINCE)
 REVIEWER = "snv.danang"
 LATE_SHARE = 0.10
 RETURNED_SHARE = 0.05
-PENDING = 2  # reports of the latest closed period left awaiting review
+PENDING = 2  # at least this many reports of the latest closed period left awaiting review
+PENDING_SHARE = 0.08  # of the latest closed period's reports, in a city of many communes
+NOT_SENT_SHARE = 0.025  # closed-period reports never sent, once there are many (MANY) reports
+MANY = 40
+FILE_SHARE = 0.15  # entries with evidence links that also carry a small PDF file
+PDF_EVIDENCE = (  # the smallest valid PDF: what a scanned minute stands for in the demo
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
 DRAFT_SHARE = 0.55  # units with a draft in the open period (the others have not started)
 
 # --- what a commune writes ----------------------------------------------------------------------------
@@ -258,6 +267,7 @@ class Value:
     narrative: str
     achieved: dict[int, Decimal] = field(default_factory=dict)
     links: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
 
 
 def _year_start(year: int) -> datetime.date:
@@ -283,9 +293,10 @@ def _achieved(target: Target, share: float, mode: str, rng: random.Random) -> De
             return Decimal(rng.choice((95, 96, 98)))
         return Decimal(100)
     if "/" in target.unit_of_measure or target.aggregation == Aggregation.AVERAGE:  # a rate: "số/tháng"
+        # A rate is met or missed, never exceeded much: 4 bulletins a month are 2 to 4 in practice.
         if mode == "short":
-            return max(Decimal(1), goal - 1)
-        return goal + (1 if mode == "done" and rng.random() < 0.2 else 0)
+            return max(Decimal(1), goal - rng.choice((1, 2)))
+        return goal - (1 if mode == "steady" and rng.random() < 0.3 else 0)
     expected = float(goal) * share
     if mode == "short":
         return _round(expected * rng.uniform(0.7, 0.95), goal, down=True)
@@ -377,7 +388,8 @@ def _value(
                 f"https://danang.gov.vn/web/{_slug(unit.full_name)}/{topic.path}/-/"
                 f"{period.code.lower()}-{rng.randint(100, 999)}"
             )
-    return Value(status, progress, narrative, achieved, links)
+    files = [f"{topic.path}-{period.code}.pdf"] if links and rng.random() < FILE_SHARE else []
+    return Value(status, progress, narrative, achieved, links, files)
 
 
 # --- times ---------------------------------------------------------------------------------------------------
@@ -410,6 +422,7 @@ class Outcome:
     late: bool = False
     returned: bool = False
     pending: bool = False  # left awaiting review
+    not_sent: bool = False  # never sent (the unit has no report for the period)
 
 
 @dataclass
@@ -461,12 +474,24 @@ def _write_entries(report: Report, values: dict[int, tuple[Value, Any, datetime.
     for entry in entries:
         value, by, at = values[entry.task_id]
         _add_links(entry, value.links, by, at)
+        _add_files(entry, value.files, by, at)
 
 
 def _add_links(entry, links: list[str], by, at: datetime.datetime) -> None:
     for i, url in enumerate(links):
         evidence = Evidence.objects.create(entry=entry, url=url, name=url[:255], uploaded_by=by)
         Evidence.objects.filter(pk=evidence.pk).update(uploaded_at=at + datetime.timedelta(minutes=2 + i))
+
+
+def _add_files(entry, names: list[str], by, at: datetime.datetime) -> None:
+    """Small PDF files, stored as services.add_evidence stores an upload."""
+    for i, name in enumerate(names):
+        evidence = Evidence(
+            entry=entry, name=name, size=len(PDF_EVIDENCE), content_type="application/pdf", uploaded_by=by
+        )
+        evidence.file.save(name, ContentFile(PDF_EVIDENCE), save=False)
+        evidence.save()
+        Evidence.objects.filter(pk=evidence.pk).update(uploaded_at=at + datetime.timedelta(minutes=5 + i))
 
 
 def _date_times(
@@ -601,22 +626,26 @@ def _draft_report(
 
 
 def _outcomes(count: int, latest: list[int], rng: random.Random) -> list[Outcome]:
-    """Which of `count` closed-period reports are late, returned first, or still awaiting review
-    (`latest`: the indexes of the latest period's ones)."""
+    """Which of `count` closed-period reports are late, returned first, still awaiting review
+    (`latest`: the indexes of the latest period's ones) or, among many, never sent."""
     outcomes = [Outcome() for _ in range(count)]
     if not count:
         return outcomes
-    pending = rng.sample(latest, min(PENDING, len(latest), count - 1))
+    waiting = max(PENDING, round(len(latest) * PENDING_SHARE))
+    pending = rng.sample(latest, min(waiting, len(latest), count - 1))
     rest = [i for i in range(count) if i not in pending]
     late = rng.sample(rest, min(len(rest), max(1, round(count * LATE_SHARE))))
     pool = [i for i in rest if i not in late]
     if len(pool) < 2:  # few reports: a late one may be returned as well
         pool = rest
     returned = rng.sample(pool, min(len(pool), max(1, round(count * RETURNED_SHARE))))
+    quiet = [i for i in pool if i not in returned]
+    not_sent = rng.sample(quiet, round(count * NOT_SENT_SHARE)) if count >= MANY else []
     for i, outcome in enumerate(outcomes):
         outcome.pending = i in pending
         outcome.late = i in late or (outcome.pending and rng.random() < LATE_SHARE)
         outcome.returned = i in returned
+        outcome.not_sent = i in not_sent
     return outcomes
 
 
@@ -695,7 +724,7 @@ def load_report_demo(log=print) -> None:
 
     made: list[Report] = []
     for (plan, period), outcome in zip(closed, outcomes, strict=True):
-        if (plan.unit_id, period.code) in existing:
+        if outcome.not_sent or (plan.unit_id, period.code) in existing:
             continue
         who, plan_tasks = context(plan)
         if plan_tasks:

@@ -1,6 +1,8 @@
-"""The demo reports `make run` loads (reports/demo.py): the communes of Đà Nẵng with an issued
-plan report every closed period around its deadline, mostly accepted, some late, one returned
-first; the open period is half done; and a second `load_demo` creates nothing.
+"""The demo city `make run` loads (demo/city.py, demo/reports.py): the 94 communes of Đà Nẵng,
+most with an issued plan cascaded from the city's, a few drafting, a few not started; those with
+an issued plan report every closed period around its deadline, mostly accepted, some late, some
+returned first, some awaiting review, a few never sent; the open period is half done; the city's
+own reports are drafted from its communes', one signed; and a second `load_demo` creates nothing.
 
 `load_demo` loads the real unit lists (a few seconds), so it runs once for the module, twice in a
 row, inside a transaction that is rolled back; the tests read what the fixture collected.
@@ -19,7 +21,9 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from demo.city import city_communes
 from demo.reports import PROVINCE, REVIEWER, _outcomes, reporting_plans
+from plans.models import Plan, Status
 from reports import rollup, services
 from reports.models import Entry, Evidence, Report, ReportEvent, ReportState, TargetResult
 from units.models import Unit
@@ -28,7 +32,7 @@ from units.models import Unit
 # browser tests, whose flush removes the rows the migrations seed (unit kinds, roles).
 pytestmark = pytest.mark.django_db
 
-MODELS = (Report, Entry, TargetResult, Evidence, ReportEvent)
+MODELS = (Plan, Report, Entry, TargetResult, Evidence, ReportEvent)
 
 
 def _counts() -> dict[str, int]:
@@ -56,7 +60,7 @@ def _report_facts(report: Report) -> SimpleNamespace:
         narratives=[e.narrative for e in entries if e.is_entered],
         entry_times=[e.updated_at for e in entries if e.is_entered],
         with_results=sum(1 for e in entries if e.is_entered and e.results.all()),
-        links=[ev.url for e in entries for ev in e.evidence.all()],
+        links=[ev.url for e in entries for ev in e.evidence.all() if ev.url],
         files=[ev.file.name for e in entries for ev in e.evidence.all() if ev.file],
     )
 
@@ -89,10 +93,31 @@ def demo(django_db_setup, django_db_blocker, tmp_path_factory):
         reports = [
             _report_facts(r)
             for r in Report.objects.filter(unit__path__startswith=danang.path, year=year)
+            .exclude(unit=danang)
             .select_related("unit", "plan", "accepted_by")
             .order_by("period_kind", "period_number", "unit__path")
         ]
         rollups = {period: _rollup_facts(rollup.build(danang, period)) for period in periods}
+        communes = city_communes()
+        stages = {
+            u.code: (
+                u.plans.filter(year=year, is_latest=True).values_list("status", flat=True).first() or "none"
+            )
+            for u in communes
+        }
+        city_reports = [
+            SimpleNamespace(
+                period=r.period,
+                state=r.state,
+                results=r.results,
+                entered=r.entries.filter(is_entered=True).count(),
+                total=r.entries.count(),
+                document=r.document.get_state_display() if r.document_id else None,
+                signed=bool(r.document_id and r.document.signed_pdf),
+                number=r.document.number if r.document_id else None,
+            )
+            for r in Report.objects.filter(unit=danang, year=year).select_related("document")
+        ]
         second = io.StringIO()
         call_command("load_demo", stdout=second)
         facts = SimpleNamespace(
@@ -109,7 +134,9 @@ def demo(django_db_setup, django_db_blocker, tmp_path_factory):
             reports=reports,
             rollups=rollups,
             fallback_year=reporting_plans(danang, year + 1)[0],
-            media=sorted(p.name for p in media.rglob("evidence*")),
+            stages=stages,
+            city_reports=city_reports,
+            media=sorted(str(p.relative_to(media)) for p in (media / "evidence").rglob("*.pdf")),
         )
         transaction.set_rollback(True)
     return facts
@@ -131,9 +158,13 @@ def test_the_issued_commune_plans_report(demo):
 def test_every_closed_period_has_a_full_report(demo):
     due = [p for p in demo.periods if p not in demo.current and p.deadline(20) < demo.today]
     assert due, "the demo year has closed periods"
+    not_sent = 0
     for period in due:
         for unit in demo.units:
-            report = next(r for r in demo.reports if r.unit == unit and r.period == period)
+            report = next((r for r in demo.reports if r.unit == unit and r.period == period), None)
+            if report is None:
+                not_sent += 1
+                continue
             assert report.state in (ReportState.SUBMITTED, ReportState.ACCEPTED)
             assert report.entered == report.total > 0
             assert all(n.strip() for n in report.narratives)
@@ -141,7 +172,9 @@ def test_every_closed_period_has_a_full_report(demo):
             assert report.results.startswith("- ")  # the narrative composed from the entries
     assert sum(len(r.links) for r in closed(demo)) >= 3
     assert all(link.startswith("https://danang.gov.vn/") for r in demo.reports for link in r.links)
-    assert not any(r.files for r in demo.reports) and not demo.media  # links only, no files
+    assert 0 < not_sent <= 0.05 * len(due) * len(demo.units)  # a few never sent
+    files = [f for r in demo.reports for f in r.files]
+    assert files and sorted(files) == demo.media  # small PDF files, stored
     statuses = [s for r in closed(demo) for s in r.statuses]
     assert statuses.count("done_on_time") + statuses.count("in_progress") > 0.7 * len(statuses)
 
@@ -191,15 +224,19 @@ def test_the_reviewer_sees_plausible_completeness(demo):
         assert data.expected == len(demo.units) + data.no_plan
         if period in demo.current or period.deadline(20) >= demo.today:
             continue
-        assert data.submitted == len(demo.units)  # every unit with a plan has sent its report
+        assert 95.0 <= 100 * data.submitted / len(demo.units) < 100.0  # a few communes never sent theirs
         assert 0 <= data.timeliness <= 100 and data.on_time <= data.submitted
         assert data.tasks_with_results > 0  # the results roll up through the cascade links
-        assert all(state in (ReportState.SUBMITTED, ReportState.ACCEPTED) for state in data.states.values())
+        states = list(data.states.values())
+        assert all(
+            s in (ReportState.SUBMITTED, ReportState.ACCEPTED, ReportState.NOT_STARTED) for s in states
+        )
+        assert states.count(ReportState.NOT_STARTED) == len(demo.units) - data.submitted  # never sent
 
 
 def test_a_second_run_creates_nothing(demo):
     assert demo.after_second == demo.after_first
-    assert demo.after_first["Report"] == len(demo.reports) > 0
+    assert demo.after_first["Report"] == len(demo.reports) + len(demo.city_reports) > 0
     assert "giữ nguyên" in demo.second.split("Nạp báo cáo minh họa")[1]
 
 
@@ -215,3 +252,38 @@ def test_outcomes_spread_over_many_reports(count):
     if count >= 40:
         assert late <= 0.15 * count and returned <= 0.08 * count
         assert not any(o.late and o.returned for o in outcomes)
+        not_sent = [o for o in outcomes if o.not_sent]
+        assert not_sent and not any(o.pending or o.late or o.returned for o in not_sent)
+    else:
+        assert not any(o.not_sent for o in outcomes)
+
+
+def test_every_commune_of_the_city_is_in_the_demo(demo):
+    stages = list(demo.stages.values())
+    assert len(stages) == 94
+    assert stages.count(Status.ISSUED) == len(demo.units) == 85
+    assert stages.count(Status.DRAFT) + stages.count(Status.SUBMITTED) == 4 and Status.SUBMITTED in stages
+    assert stages.count("none") == 5
+    assert "94 xã, phường, đặc khu của Đà Nẵng: 85 đã ban hành kế hoạch" in demo.first
+
+
+def test_the_spread_of_a_real_city(demo):
+    states = [r.state for r in demo.reports]
+    assert {ReportState.ACCEPTED, ReportState.SUBMITTED, ReportState.DRAFT} <= set(states)
+    assert any(r.is_late for r in closed(demo))
+    assert len([r for r in closed(demo) if any(a == "returned" for a, *_ in r.events)]) >= 5
+    latest = max((p for p in demo.periods if p not in demo.current), key=lambda p: p.end)
+    assert demo.rollups[latest].submitted > 80
+    waiting = [r for r in closed(demo) if r.state == ReportState.SUBMITTED]
+    assert len(waiting) > 2 and all(r.period == latest for r in waiting)
+
+
+def test_the_city_reports_from_its_communes_and_signs_one(demo):
+    due = [p for p in demo.periods if p not in demo.current and p.deadline(20) < demo.today]
+    assert sorted(r.period for r in demo.city_reports) == sorted(due)
+    for report in demo.city_reports:
+        assert report.state == ReportState.SUBMITTED and report.entered == report.total > 0
+        assert "đơn vị đã gửi báo cáo" in report.results  # drafted from the communes' reports
+        assert "Kết quả nổi bật của các đơn vị:" in report.results
+    signed = [r for r in demo.city_reports if r.signed]
+    assert len(signed) == 1 and signed[0].number and signed[0].period == max(due, key=lambda p: p.end)

@@ -3,6 +3,7 @@ import os
 from django.core.management.base import BaseCommand
 
 from demo import require_development
+from demo.city import load_city_plans, load_city_reports
 from demo.documents import load_document_demo, load_signed_samples
 from demo.plans import load_plan_demo
 from demo.procedures import load_procedure_demo
@@ -20,8 +21,10 @@ class Command(BaseCommand):
         # the văn thư as they are made.
         load_document_demo(log=self.stdout.write)
         load_plan_demo(log=self.stdout.write)
+        load_city_plans(log=self.stdout.write)
         load_signed_samples(log=self.stdout.write)
         load_report_demo(log=self.stdout.write)
+        load_city_reports(log=self.stdout.write)
         load_procedure_demo(log=self.stdout.write)
         self.stdout.write("")
         address = f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
