@@ -35,8 +35,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from cchc_portal.lib.formatting import number, short_date
-from plans.models import Aggregation, Frequency, Plan, Status, Target, Task
-from reports import services
+from plans.models import Aggregation, Frequency, Plan, Status, Target, TargetKind, Task
+from reports import cumulative, services
 from reports.models import Entry, EntryStatus, Evidence, Report, ReportEvent, ReportState, TargetResult
 from reports.periods import Period
 from units.models import Level, Membership, Unit
@@ -452,6 +452,30 @@ def _tasks(plan: Plan) -> list[Task]:
     )
 
 
+def _typed_figures(report: Report, entries: list[Entry], values) -> dict[int, dict[int, Decimal]]:
+    """entry pk → target pk → the figure an officer types. In a cumulative report that covers
+    earlier reports, what is typed is the remainder's (reports/cumulative.py): for a count, the
+    whole period's figure less what the earlier reports counted; for a rate, a percentage, a
+    level or yes/no, the figure itself."""
+    whole = {
+        entry.pk: {t: a.quantize(Decimal("0.01")) for t, a in values[entry.task_id][0].achieved.items()}
+        for entry in entries
+    }
+    parts = cumulative.parts_of(report)
+    if parts is None or not parts.earlier or not parts.remainder_months:
+        return whole
+    earlier: dict[tuple[int, int], Decimal] = {}
+    for task_id, target_id, achieved in TargetResult.objects.filter(
+        entry__report__in=parts.earlier, achieved__isnull=False, target__kind=TargetKind.COUNT
+    ).values_list("entry__task_id", "target_id", "achieved"):
+        earlier[(task_id, target_id)] = earlier.get((task_id, target_id), Decimal(0)) + achieved
+    for entry in entries:
+        for target_id, figure in whole[entry.pk].items():
+            if (entry.task_id, target_id) in earlier:
+                whole[entry.pk][target_id] = max(figure - earlier[(entry.task_id, target_id)], Decimal(0))
+    return whole
+
+
 def _write_entries(report: Report, values: dict[int, tuple[Value, Any, datetime.datetime]]) -> None:
     """Entries (by task pk) saved as the services would have, at the given times."""
     entries = [e for e in report.entries.all() if e.task_id in values]
@@ -464,13 +488,16 @@ def _write_entries(report: Report, values: dict[int, tuple[Value, Any, datetime.
         entries, ["status", "progress", "narrative", "is_entered", "updated_by", "updated_at", "lock_version"]
     )
     TargetResult.objects.filter(entry__in=entries).delete()  # a cumulative report's prefilled ones
+    typed = _typed_figures(report, entries, values)
     TargetResult.objects.bulk_create(
         [
-            TargetResult(entry=entry, target_id=target_id, achieved=achieved.quantize(Decimal("0.01")))
+            TargetResult(entry=entry, target_id=target_id, achieved=figure, own=figure)
             for entry in entries
-            for target_id, achieved in values[entry.task_id][0].achieved.items()
+            for target_id, figure in typed[entry.pk].items()
         ]
     )
+    # A 6-month, 9-month or annual report: the period's figures put together as the product does.
+    cumulative.refresh(report, [entry.task_id for entry in entries])
     for entry in entries:
         value, by, at = values[entry.task_id]
         _add_links(entry, value.links, by, at)

@@ -174,7 +174,9 @@ def test_every_closed_period_has_a_full_report(demo):
     assert all(link.startswith("https://danang.gov.vn/") for r in demo.reports for link in r.links)
     assert 0 < not_sent <= 0.05 * len(due) * len(demo.units)  # a few never sent
     files = [f for r in demo.reports for f in r.files]
-    assert files and sorted(files) == demo.media  # small PDF files, stored
+    assert files and set(files) <= set(demo.media)  # small PDF files, stored
+    others = {name.split("/")[2] for name in set(demo.media) - set(files)}
+    assert len(others) <= 1  # the rest is the city's own evidence, under one unit
     statuses = [s for r in closed(demo) for s in r.statuses]
     assert statuses.count("done_on_time") + statuses.count("in_progress") > 0.7 * len(statuses)
 
@@ -284,6 +286,6 @@ def test_the_city_reports_from_its_communes_and_signs_one(demo):
     for report in demo.city_reports:
         assert report.state == ReportState.SUBMITTED and report.entered == report.total > 0
         assert "đơn vị đã gửi báo cáo" in report.results  # drafted from the communes' reports
-        assert "Kết quả nổi bật của các đơn vị:" in report.results
+        assert "Kết quả nổi bật của các đơn vị dẫn đầu:" in report.results
     signed = [r for r in demo.city_reports if r.signed]
     assert len(signed) == 1 and signed[0].number and signed[0].period == max(due, key=lambda p: p.end)

@@ -456,15 +456,11 @@ def test_the_demo_city_figures_match(demo_city):
         assert any(v is not None for v in values) or run.period.kind == PeriodType.ANNUAL
 
 
-@pytest.mark.xfail(
-    strict=True, reason="demo/reports.py writes the open annual report's figures directly, never put together"
-)
 def test_the_demo_city_cumulative_reports_are_whole(demo_city):
     for run in demo_city:
         assert [str(m) for m in run.cumulative] == [], run.period
 
 
-@pytest.mark.xfail(strict=True, reason="the demo's cumulative figures (above)")
 def test_check_figures_passes_on_the_demo_city(demo_city):
     for run in demo_city:
         assert run.error is None, run.output

@@ -418,3 +418,31 @@ def test_a_sent_report_is_not_refreshed(city, as_persona):
         follow=True,
     )
     assert "Báo cáo đã gửi, đang chờ xét" in response.text
+
+
+def test_a_city_quotes_a_few_units_whole_and_names_the_others(reporting):
+    """Ninety-four communes' texts quoted in full would be a hundred pages: the most advanced
+    units' strengths (the least advanced units' weaknesses) are quoted whole, the others named."""
+    w = reporting
+    more = _more_communes(w, services.QUOTED_UNITS)
+    _report(w, w.commune_a, w.officer_a, radio=12, listing=100, progress=100)
+    _report(w, w.commune_b, w.officer_b, radio=3, listing=80, status=EntryStatus.IN_PROGRESS, progress=10)
+    for n, unit in enumerate(more):
+        _report(
+            w,
+            unit,
+            w.reviewer,
+            radio=5,
+            listing=90,
+            status=EntryStatus.IN_PROGRESS,
+            progress=50 + n,
+            strengths=f"Ưu điểm riêng của {unit.full_name}.",
+        )
+    services.compose_from_subordinates(w.danang, w.annual, by=w.reviewer)
+    own = services.open_report(w.danang, w.annual)
+    quoted = [line for line in own.strengths.splitlines() if line.startswith("- Phường")]
+    assert len(quoted) == services.QUOTED_UNITS
+    assert quoted[0] == "- Phường Tam Kỳ: Phối hợp tốt với Đài truyền thanh."  # the most advanced first
+    assert own.strengths.splitlines()[-1] == (
+        "- Các đơn vị khác cũng nêu nội dung này (xem báo cáo của từng đơn vị): Phường Thử A, Phường Bàn Thạch."
+    )
