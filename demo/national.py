@@ -65,7 +65,7 @@ from plans.models import (
     Task,
     TaskGroup,
 )
-from plans.targets import infer_kind
+from plans.targets import default_aggregation, infer_kind
 from reports.models import Entry, EntryStatus, Evidence, Report, ReportEvent, ReportState, TargetResult
 from reports.periods import Period, required_periods
 from units.models import Level, Membership, Role, Unit
@@ -202,7 +202,12 @@ def task_templates() -> list[TaskTemplate]:
     for index, spec in enumerate(specs[:TASKS]):
         wanted = 2 if index < TARGETS - TASKS else 1
         targets = [
-            (t.name, t.unit_of_measure, Decimal(str(t.value)), t.aggregation)
+            (
+                t.name,
+                t.unit_of_measure,
+                Decimal(str(t.value)),
+                t.aggregation or default_aggregation(infer_kind(t.unit_of_measure)),
+            )
             for t in spec.targets
             if str(t.value).replace(".", "", 1).isdigit()
         ][:wanted]

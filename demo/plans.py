@@ -60,7 +60,9 @@ class TargetSpec:
     name: str
     unit_of_measure: str
     value: int | str
-    aggregation: str = Aggregation.SUM
+    # None: the kind's own rule (plans/targets.py): a count summed over units, a rate such as
+    # "4 số/tháng" as the share of units meeting it (a city does not sum its communes' rates).
+    aggregation: str | None = None
 
 
 @dataclass(frozen=True)

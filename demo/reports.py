@@ -288,11 +288,11 @@ def _achieved(target: Target, share: float, mode: str, rng: random.Random) -> De
     """What a unit achieved of a target over the part of the year `share` (0–1): "done" (the
     period's share met), "short" (behind) or "steady" (a continuous task)."""
     goal = target.value
-    if target.aggregation == Aggregation.SHARE:
+    if target.kind == TargetKind.PERCENT:
         if mode == "short" or (mode == "steady" and rng.random() < 0.2):
             return Decimal(rng.choice((95, 96, 98)))
         return Decimal(100)
-    if "/" in target.unit_of_measure or target.aggregation == Aggregation.AVERAGE:  # a rate: "số/tháng"
+    if target.kind == TargetKind.RATE or target.aggregation == Aggregation.AVERAGE:  # "số/tháng"
         # A rate is met or missed, never exceeded much: 4 bulletins a month are 2 to 4 in practice.
         if mode == "short":
             return max(Decimal(1), goal - rng.choice((1, 2)))
@@ -367,7 +367,7 @@ def _value(
         for target in targets:
             achieved[target.pk] = _achieved(target, share, mode, rng)
         short = mode == "short" or any(
-            t.aggregation == Aggregation.SHARE and achieved[t.pk] < t.value for t in targets
+            t.kind == TargetKind.PERCENT and achieved[t.pk] < t.value for t in targets
         )
         text = rng.choice(topic.doing if short and topic.doing else topic.done)
     months = max(1, round(share * 12))
