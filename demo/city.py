@@ -33,7 +33,7 @@ from django.db import transaction
 from documents import services as documents
 from plans import services as plan_services
 from plans.models import ContentArea, Frequency, Plan, Status
-from reports import services
+from reports import cumulative, services
 from reports.models import Entry, Report
 from reports.periods import Period
 from units.models import Level, Membership, Role, Unit
@@ -220,21 +220,16 @@ def _city_report(city: Unit, plan: Plan, period: Period, people: People, sign: b
     rng = random.Random(f"{SEED}:city:{period.code}")
     deadline = services.window(plan, period).deadline
     drafted_on = _workday(deadline - datetime.timedelta(days=rng.randint(3, 6)), step=-1)
-    with _as_of(drafted_on):
-        report = services.compose_from_subordinates(city, period, by=people.compiler)
     drafted_at = _at(drafted_on, rng, 8, 10)
-    # The drafted entries read through and saved as they are; the others written by hand.
-    entries = list(report.entries.all())
-    drafted = [e for e in entries if e.narrative]
-    for entry in drafted:
-        entry.is_entered, entry.updated_by = True, people.compiler
-        entry.updated_at = drafted_at + datetime.timedelta(minutes=rng.randint(5, 40))
-        entry.lock_version += 1
-    Entry.objects.bulk_update(drafted, ["is_entered", "updated_by", "updated_at", "lock_version"])
+    # The city's own tasks (those no commune plan implements) written by hand first, so that the
+    # draft reports them; then the rest drafted from the communes' accepted reports.
+    with _as_of(drafted_on):
+        report = services.open_report(city, period, plan=plan)
     tasks = {t.pk: t for t in _tasks(plan)}
+    own = cumulative.own_tasks(list(tasks))
     values = {}
-    for entry in (e for e in entries if not e.narrative):
-        task = tasks[entry.task_id]
+    for task_id in sorted(own):
+        task = tasks[task_id]
         first = random.Random(f"{SEED}:{city.code}:task:{task.pk}")
         value = _value(task, city, period, period.end, rng, first)
         values[task.pk] = (
@@ -243,6 +238,15 @@ def _city_report(city: Unit, plan: Plan, period: Period, people: People, sign: b
             drafted_at + datetime.timedelta(minutes=rng.randint(10, 90)),
         )
     _write_entries(report, values)
+    with _as_of(drafted_on):
+        report = services.compose_from_subordinates(city, period, by=people.compiler)
+    # The drafted entries read through and saved as they are.
+    drafted = [e for e in report.entries.all() if e.task_id not in own]
+    for entry in drafted:
+        entry.is_entered, entry.updated_by = True, people.compiler
+        entry.updated_at = drafted_at + datetime.timedelta(minutes=rng.randint(5, 40))
+        entry.lock_version += 1
+    Entry.objects.bulk_update(drafted, ["is_entered", "updated_by", "updated_at", "lock_version"])
     submitted_at = _at(_workday(drafted_on + datetime.timedelta(days=rng.randint(1, 2))), rng, 14, 16)
     report = services.submit(report, by=people.compiler, now=submitted_at)
     if sign:
