@@ -23,6 +23,7 @@ from cchc_portal.lib.documents import RenderedPdf, render_pdf
 from cchc_portal.lib.nd30 import number_line, place_date_line
 from documents.models import DocumentType
 from documents.services import document_symbol, verification_line
+from plans.models import Aggregation
 from plans.services import authority_name, formal_name
 from reports import cumulative, signer
 from reports.models import DONE, Report
@@ -135,9 +136,10 @@ def _annex(report: Report) -> list[AnnexRow]:
         .order_by("task__group__position", "task__position", "task__pk")
     )
     parts = cumulative.parts_of(report)
+    own = cumulative.own_tasks([e.task_id for e in entries])
     figures, carried = {}, {}
     if parts is not None and parts.earlier:
-        figures = cumulative.figures(report, parts, cumulative.own_tasks(e.task_id for e in entries))
+        figures = cumulative.figures(report, parts, own)
         carried = cumulative.carried_evidence(report, parts)
     label = report.period.label
     for index, entry in enumerate(entries, start=1):
@@ -149,11 +151,17 @@ def _annex(report: Report) -> list[AnnexRow]:
             if figure is not None:
                 typed = formatting.number(figure.own) if figure.own is not None else "—"
                 note = f"{figure.earlier_text}; {figure.own_label}: {typed}. {note}"
+            value = achieved.get(t.pk)
+            if entry.task_id not in own and t.aggregation == Aggregation.SHARE and value is not None:
+                # Units below carry the task: the figure is the share of them meeting the target.
+                shown = f"{formatting.percent(value)} đơn vị đạt"
+            else:
+                shown = formatting.number(value)
             targets.append(
                 (
                     t.name,
                     f"{formatting.number(t.value)} {t.unit_of_measure}",
-                    formatting.number(achieved.get(t.pk)),
+                    shown,
                     note,
                 )
             )

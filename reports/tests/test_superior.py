@@ -446,3 +446,17 @@ def test_a_city_quotes_a_few_units_whole_and_names_the_others(reporting):
     assert own.strengths.splitlines()[-1] == (
         "- Các đơn vị khác cũng nêu nội dung này (xem báo cáo của từng đơn vị): Phường Thử A, Phường Bàn Thạch."
     )
+
+
+def test_the_annex_says_a_share_is_of_units_meeting_the_target(reporting):
+    """ "100 % / 50" would read as half the procedures listed; it is half the communes."""
+    from reports import pdf
+
+    w = reporting
+    _report(w, w.commune_a, w.officer_a, radio=12, listing=100)
+    _report(w, w.commune_b, w.officer_b, radio=3, listing=80)
+    services.compose_from_subordinates(w.danang, w.annual, by=w.reviewer)
+    own = services.open_report(w.danang, w.annual)
+    annex = {row.title: row for row in pdf.build(own).annex}
+    [listing] = annex[w.province_listing.title].targets
+    assert listing[:3] == ("TTHC được niêm yết", "100 %", "50% đơn vị đạt")
