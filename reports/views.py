@@ -525,6 +525,9 @@ def _report_page(
             "evidence_entries": services.evidence_entry_ids(report_obj, request.user, caps),
             "changes": services.changes_since_acceptance(report_obj) if report_obj.accepted_snapshot else [],
             "predecessors": rollup.predecessors_of(report_obj),
+            # Tasks the units below carry: a share figure is of units meeting the target.
+            "rolled_up": set(entries_qs.values_list("task_id", flat=True))
+            - cumulative.own_tasks(entries_qs.values_list("task_id", flat=True)),
             "passed_promises": [
                 clause
                 for f in NarrativeForm.base_fields

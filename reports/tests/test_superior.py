@@ -460,3 +460,13 @@ def test_the_annex_says_a_share_is_of_units_meeting_the_target(reporting):
     annex = {row.title: row for row in pdf.build(own).annex}
     [listing] = annex[w.province_listing.title].targets
     assert listing[:3] == ("TTHC được niêm yết", "100 %", "50% đơn vị đạt")
+
+
+def test_the_report_page_says_a_share_is_of_units(reporting, as_persona):
+    w = reporting
+    _report(w, w.commune_a, w.officer_a, radio=12, listing=100)
+    _report(w, w.commune_b, w.officer_b, radio=3, listing=80)
+    services.compose_from_subordinates(w.danang, w.annual, by=w.reviewer)
+    page = as_persona("reviewer").get(reverse("reports:report", args=[w.danang.pk, w.annual.code]))
+    assert page.status_code == 200
+    assert "TTHC được niêm yết: 50% đơn vị đạt" in page.text
