@@ -17,6 +17,7 @@ import datetime
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from django.db.models import Avg, Case, Count, F, Q, Sum, When
@@ -169,7 +170,7 @@ class TaskRoll:
         only accepted reports count)."""
         return max(self.units - len(self.reported), 0)
 
-    @property
+    @cached_property
     def progress(self) -> float | None:
         """The mean of the reporting units' entry progress (not the share of units done)."""
         if not self.reported:
@@ -185,7 +186,7 @@ class TaskRoll:
     def started(self) -> bool:
         return any(u.started for u in self.reported)
 
-    @property
+    @cached_property
     def leading(self) -> list[UnitTask]:
         """The (up to 3) units furthest ahead by their entry progress, ties by name; only when
         at least 4 units carry the task."""
@@ -193,7 +194,7 @@ class TaskRoll:
             return []
         return sorted(self.reported, key=lambda u: (-u.progress, u.unit.full_name))[:RANKED]
 
-    @property
+    @cached_property
     def lagging(self) -> list[UnitTask]:
         """The (up to 3) units furthest behind, ties by name; only when at least 4 units carry it."""
         if self.units < RANKED_FROM:
@@ -240,21 +241,21 @@ class Rollup(Rates):
     tasks: list[TaskRoll]
     include_unaccepted: bool
 
-    @property
+    @cached_property
     def expected(self) -> int:
         """Every unit expected to report (`UnitRow.expected`), those without a plan included."""
         return sum(1 for r in self.rows if r.expected)
 
-    @property
+    @cached_property
     def late(self) -> list[UnitRow]:
         return [r for r in self.rows if r.is_late]
 
-    @property
+    @cached_property
     def silent(self) -> list[UnitRow]:
         """Expected and not submitted: no plan, not started or still a draft."""
         return [r for r in self.rows if r.expected and not r.has_submitted]
 
-    @property
+    @cached_property
     def no_plan(self) -> list[UnitRow]:
         return [r for r in self.rows if r.expected and r.plan is None]
 
@@ -266,11 +267,11 @@ class Rollup(Rates):
     def predecessor_rule(self) -> str:
         return str(PREDECESSOR_RULE)
 
-    @property
+    @cached_property
     def submitted(self) -> int:
         return sum(1 for r in self.rows if r.expected and r.has_submitted)
 
-    @property
+    @cached_property
     def on_time(self) -> int:
         return sum(1 for r in self.rows if r.expected and r.has_submitted and not r.report.is_late)
 
@@ -379,24 +380,25 @@ def build(
             .annotate(root=_root("task__", "superior_task", own_ids, two_levels=two_levels))
             .values("root", "report_id", "status")
             .annotate(n=Count("pk"), progress=Sum("progress"))
+            .values_list("root", "report_id", "status", "n", "progress")
             .order_by()
         )
         unit_of = {r.pk: u for u in units if (r := reports.get(u.pk)) is not None}
         per_unit: dict[tuple[int, int], UnitTask] = {}
-        for row in statuses:
-            roll = task_rolls.get(row["root"])
+        for root, report_id, status, n, progress in statuses:
+            roll = task_rolls.get(root)
             if roll is None:
                 continue
-            roll.statuses[row["status"]] += row["n"]
-            key = (row["root"], row["report_id"])
+            roll.statuses[status] += n
+            key = (root, report_id)
             if key not in per_unit:
-                per_unit[key] = UnitTask(unit_of[row["report_id"]])
+                per_unit[key] = UnitTask(unit_of[report_id])
                 roll.reported.append(per_unit[key])
             found = per_unit[key]
-            found.entries += row["n"]
-            found.progress_sum += row["progress"] or 0
-            found.done += row["n"] if row["status"] in DONE else 0
-            found.started += row["n"] if row["status"] != EntryStatus.NOT_STARTED else 0
+            found.entries += n
+            found.progress_sum += progress or 0
+            found.done += n if status in DONE else 0
+            found.started += n if status != EntryStatus.NOT_STARTED else 0
         # Targets: the units' targets copied from ours (superior_target chain), aggregated.
         own_targets = [t.pk for roll in task_rolls.values() for t in roll.task.targets.all()]
         sums = {
