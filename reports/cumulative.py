@@ -32,7 +32,7 @@ from decimal import Decimal
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
-from cchc_portal.lib.formatting import short_date
+from cchc_portal.lib.formatting import number, short_date
 from plans.models import Target, Task
 from plans.targets import over_time
 from reports.models import Entry, Evidence, Report, ReportState, TargetResult
@@ -163,8 +163,6 @@ class Figure:
     @property
     def earlier_text(self) -> str:
         """ "6 tháng đầu năm 2026: 18; Quý III năm 2026: 9" for the entry page and the annex."""
-        from cchc_portal.lib.formatting import number
-
         return "; ".join(f"{label}: {number(v) if v is not None else '—'}" for label, v, _m in self.parts)
 
 

@@ -491,6 +491,11 @@ def report(request: HttpRequest, unit: Unit, code: str) -> HttpResponse:
     return _report_page(request, unit, period, report_obj, form)
 
 
+def _rolled_up(task_ids: list[int]) -> set[int]:
+    """The tasks the units below carry (a share figure is of units meeting the target)."""
+    return set(task_ids) - cumulative.own_tasks(task_ids)
+
+
 def _report_page(
     request: HttpRequest,
     unit: Unit,
@@ -526,8 +531,7 @@ def _report_page(
             "changes": services.changes_since_acceptance(report_obj) if report_obj.accepted_snapshot else [],
             "predecessors": rollup.predecessors_of(report_obj),
             # Tasks the units below carry: a share figure is of units meeting the target.
-            "rolled_up": set(entries_qs.values_list("task_id", flat=True))
-            - cumulative.own_tasks(entries_qs.values_list("task_id", flat=True)),
+            "rolled_up": _rolled_up([e.task_id for e in entries_qs]),
             "passed_promises": [
                 clause
                 for f in NarrativeForm.base_fields
